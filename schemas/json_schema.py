@@ -1,0 +1,123 @@
+"""JSON Schema (draft 2020-12) export, generated from the attrs classes.
+
+The generated schemas accept exactly the records that :func:`schemas.converter.structure` accepts (a
+property test checks this), so other languages and tools can validate the same files.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from schemas import _common
+from schemas.registry import RECORD_TYPES, record_type
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+_BASE_ID = "https://recenter-toolkit.invalid/schemas"
+
+# Validator functions -> the JSON Schema keywords that express them.
+_STRING_NON_EMPTY = {"type": "string", "pattern": r"\S"}
+_VALIDATOR_KEYWORDS: dict[Any, dict[str, Any]] = {
+    _common.non_empty: _STRING_NON_EMPTY,
+    _common.unit_interval: {"minimum": 0, "maximum": 1},
+    _common.optional_unit_interval: {"minimum": 0, "maximum": 1},
+    _common.rating_1_to_5: {"minimum": 1, "maximum": 5},
+}
+
+# Cross-field rules that a per-field schema cannot say.
+_EXTRA: dict[str, dict[str, Any]] = {
+    "Rater": {
+        "if": {"properties": {"kind": {"enum": ["llm", "reward_model"]}}, "required": ["kind"]},
+        "then": {"required": ["model"], "properties": {"model": _STRING_NON_EMPTY}},
+    },
+    "ExtractionJudgment": {
+        "if": {"properties": {"label": {"const": "accepted"}}, "required": ["label"]},
+        "then": {"properties": {"failure_mode": {"type": "null"}}},
+    },
+}
+
+
+def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return {"anyOf": [_type_schema(args[0], defs), {"type": "null"}]}
+    if origin is tuple:
+        return {"type": "array", "items": _type_schema(typing.get_args(tp)[0], defs)}
+    if attrs.has(tp):
+        if tp.__name__ not in defs:
+            defs[tp.__name__] = {}  # placeholder against recursion
+            defs[tp.__name__] = _class_schema(tp, defs)
+        return {"$ref": f"#/$defs/{tp.__name__}"}
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return {"enum": [m.value for m in tp]}
+    simple = {str: "string", bool: "boolean", int: "integer", float: "number"}
+    return {"type": simple[tp]}
+
+
+def _field_schema(field: attrs.Attribute, defs: dict[str, Any]) -> dict[str, Any]:
+    if field.name == "schema_version":
+        return {
+            "type": "string",
+            "enum": [f"{_common.SCHEMA_MAJOR}.{m}" for m in range(_common.SCHEMA_MINOR + 1)],
+            "description": "Schema version MAJOR.MINOR of this record.",
+        }
+    schema = _type_schema(field.type, defs)
+    validators = getattr(field.validator, "_validators", None) or (field.validator,)
+    for v in validators:
+        extra = _VALIDATOR_KEYWORDS.get(v)
+        if extra is None:
+            continue
+        if "anyOf" in schema:  # optional: constrain the non-null branch
+            schema["anyOf"][0] = {**schema["anyOf"][0], **extra}
+        else:
+            schema = {**schema, **extra}
+    if field.name in ("derived_from",) or _common.non_empty_str_tuple in validators:
+        schema["items"] = {**schema.get("items", {}), **_STRING_NON_EMPTY}
+    return schema
+
+
+def _class_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    attrs.resolve_types(cls)
+    fields = attrs.fields(cls)
+    doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    schema: dict[str, Any] = {
+        "type": "object",
+        "title": cls.__name__,
+        "description": doc,
+        "properties": {f.name: _field_schema(f, defs) for f in fields},
+        "required": [f.name for f in fields if f.default is attrs.NOTHING],
+        "additionalProperties": False,
+    }
+    schema.update(_EXTRA.get(cls.__name__, {}))
+    return schema
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """The draft 2020-12 JSON Schema of one record type (by file stem, e.g. ``"relevance_judgments"``)."""
+    rt = record_type(name)
+    defs: dict[str, Any] = {}
+    body = _class_schema(rt.cls, defs)
+    schema = {"$schema": DIALECT, "$id": f"{_BASE_ID}/{rt.name}.schema.json", **body}
+    schema["required"] = sorted(set(schema["required"]) | {"schema_version"})
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
+def export(directory: str | Path) -> list[Path]:
+    """Write ``<name>.schema.json`` for every record type into ``directory``; return the paths written."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in RECORD_TYPES:
+        path = out / f"{name}.schema.json"
+        path.write_text(json.dumps(json_schema(name), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        written.append(path)
+    return written

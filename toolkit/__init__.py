@@ -1,0 +1,2 @@
+"""recenter-toolkit."""
+__version__ = "0.1.0"
