@@ -1,0 +1,127 @@
+"""Writing analysis results: tidy CSV, provenance JSON, and tables as Markdown and LaTeX (booktabs).
+
+Everything written here is deterministic: no timestamps, fixed float formatting, sorted JSON keys.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import toolkit
+from toolkit.dataset import Dataset
+
+FLOAT_FORMAT = "%.6g"
+
+
+def provenance(ds: Dataset, *, analysis: str, seed: int, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Provenance of one analysis output: which data, which code, which settings (no timestamps)."""
+    return {
+        "analysis": analysis,
+        "dataset": {
+            "name": ds.name,
+            "path": str(ds.path),
+            "manifest_sha256": ds.manifest_sha256,
+            "provenance": ds.provenance,
+            "origin": ds.manifest.get("provenance", {}).get("origin"),
+            "license": ds.manifest.get("license"),
+        },
+        "simulated": ds.is_simulated,
+        "toolkit_version": toolkit.__version__,
+        "python": platform.python_version(),
+        "seed": seed,
+        "settings": dict(settings or {}),
+    }
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_jsonable(obj), indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Tidy CSV with 6 significant digits and Unix newlines."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return path
+
+
+def _fmt(value: Any, digits: int) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _cells(frame: pd.DataFrame, digits: int) -> list[list[str]]:
+    return [[_fmt(v, digits) for v in row] for row in frame.itertuples(index=False, name=None)]
+
+
+def table_markdown(frame: pd.DataFrame, *, caption: str, digits: int = 3) -> str:
+    """A GitHub-flavoured Markdown table with its caption above it."""
+    header = [str(c) for c in frame.columns]
+    lines = [f"**{caption}**", "", "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in _cells(frame, digits)]
+    return "\n".join(lines) + "\n"
+
+
+def _tex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+        text = text.replace(a, b)
+    return text
+
+
+def table_latex(frame: pd.DataFrame, *, caption: str, label: str, digits: int = 3) -> str:
+    """A LaTeX ``table`` using booktabs rules (``\\usepackage{booktabs}``)."""
+    align = "".join("l" if not pd.api.types.is_numeric_dtype(frame[c]) else "r" for c in frame.columns)
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        rf"\caption{{{_tex_escape(caption)}}}",
+        rf"\label{{{label}}}",
+        rf"\begin{{tabular}}{{{align}}}",
+        r"\toprule",
+        " & ".join(_tex_escape(str(c)) for c in frame.columns) + r" \\",
+        r"\midrule",
+    ]
+    lines += [" & ".join(_tex_escape(c) for c in row) + r" \\" for row in _cells(frame, digits)]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_table(
+    frame: pd.DataFrame, out_dir: str | Path, name: str, *, caption: str, digits: int = 3
+) -> Sequence[Path]:
+    """Write ``<name>.md`` and ``<name>.tex`` for a table."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / f"{name}.md"
+    tex = out / f"{name}.tex"
+    md.write_text(table_markdown(frame, caption=caption, digits=digits), encoding="utf-8")
+    tex.write_text(table_latex(frame, caption=caption, label=f"tab:{name}", digits=digits), encoding="utf-8")
+    return [md, tex]
