@@ -122,6 +122,19 @@ def _check_categories(categories: Sequence[Hashable]) -> np.ndarray:
     return out
 
 
+def _unique_inverse(vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(vals, return_inverse=True)``, in O(n) for integer-valued labels in a compact range
+    (rating scales, 0/1), which avoids sorting a million values."""
+    if vals.size:
+        lo, hi = float(vals.min()), float(vals.max())
+        if hi - lo <= 1_000_000 and np.array_equal(vals, np.floor(vals)):
+            offset = (vals - lo).astype(np.int64)
+            seen = np.bincount(offset, minlength=int(hi - lo) + 1) > 0
+            lookup = np.cumsum(seen) - 1
+            return np.flatnonzero(seen) + lo, lookup[offset]
+    return np.unique(vals, return_inverse=True)
+
+
 def _encode(
     values: np.ndarray, categories: Sequence[Hashable] | None, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -136,14 +149,14 @@ def _encode(
     codes = np.full(flat.shape[0], -1, dtype=np.int64)
     numeric = flat.dtype.kind in "biuf"
     if numeric:
-        fl = flat.astype(np.float64)
+        fl = np.asarray(flat, dtype=np.float64)
         missing = np.isnan(fl)
     else:
         missing = np.asarray(pd.isna(flat), dtype=bool)
     present = ~missing
     if categories is None:
         if numeric:
-            cats, inv = np.unique(fl[present], return_inverse=True)
+            cats, inv = _unique_inverse(fl[present])
             if flat.dtype.kind in "biu":
                 cats = cats.astype(flat.dtype)
         else:
@@ -985,7 +998,7 @@ def krippendorff_alpha(
         raise ValueError(f"unknown level {level!r}; choose one of {LEVELS}")
     if any(x is not None for x in (item, rater, label)):
         codes, cats = _coded_matrix(data, categories, item, rater, label, what="krippendorff_alpha")
-        units_by_raters = codes
+        codes = codes.T  # raters x units, like the array form
     else:
         arr = data.to_numpy() if isinstance(data, pd.DataFrame) else np.asarray(data)
         if arr.ndim != 2:
@@ -993,9 +1006,8 @@ def krippendorff_alpha(
         if arr.size == 0:
             raise ValueError(f"data is empty (shape {arr.shape})")
         codes, cats = _encode(arr, categories, "krippendorff_alpha data")
-        units_by_raters = codes.T
-    present = units_by_raters >= 0
-    m_all = present.sum(axis=1)
+    present = codes >= 0
+    m_all = present.sum(axis=0)
     empty = np.flatnonzero(m_all == 0)
     if empty.size:
         raise ValueError(
@@ -1005,9 +1017,9 @@ def krippendorff_alpha(
     pairable_units = m_all >= 2
     if not pairable_units.any():
         raise ValueError("krippendorff_alpha: no unit has two or more values (nothing is pairable)")
-    sub = units_by_raters[pairable_units]
-    u, r = np.nonzero(sub >= 0)
-    c = sub[u, r]
+    # Unit ids stay those of the full data; unpairable units simply get no entry.
+    r, u = np.nonzero(present & pairable_units[None, :])
+    c = codes[r, u]
     values = None
     if level in ("interval", "ratio"):
         values = _numeric_values(cats, f"level={level!r}")
