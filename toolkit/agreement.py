@@ -1327,7 +1327,9 @@ def pairwise_agreement(
     -------
     DataFrame
         Columns ``rater_a, rater_b, metric, n_items, value, ci_low, ci_high``; one row per pair.
-        ``value`` is NaN when undefined for that pair (no shared item, or zero chance disagreement).
+        ``metric`` is the metric name, suffixed with the weighting for weighted kappa
+        (``"cohen_kappa_quadratic"``). ``value`` is NaN when undefined for that pair (no shared item, or
+        zero chance disagreement).
 
     Notes
     -----

@@ -617,7 +617,9 @@ def icc(
         )
     keep = complete[coded.item]
     data = pd.DataFrame({"target": coded.item[keep], "rater": coded.rater[keep], "rating": values[keep]})
-    res = pg.intraclass_corr(data=data, targets="target", raters="rater", ratings="rating")
+    with warnings.catch_warnings():  # pingouin's own pandas deprecation notices are not ours to act on
+        warnings.filterwarnings("ignore", message=".*inplace keyword.*")
+        res = pg.intraclass_corr(data=data, targets="target", raters="rater", ratings="rating")
     ci = np.vstack(res["CI95"].to_numpy())
     return pd.DataFrame(
         {

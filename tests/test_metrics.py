@@ -1,0 +1,329 @@
+"""Tests of toolkit.metrics: scikit-learn / scipy oracles, the Shrout & Fleiss (1979) ICC example, the
+cluster bootstrap against a naive loop, per-judge tables against the array functions, and bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from sklearn import metrics as skm
+
+from toolkit import agreement as ag
+from toolkit import metrics as me
+
+FAST = settings(max_examples=40, deadline=None)
+COLUMNS = ["metric", "value", "ci_low", "ci_high", "n_items"]
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@st.composite
+def binary_pair(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    n = draw(st.integers(1, 80))
+    ref = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    pred = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    return np.array(ref), np.array(pred)
+
+
+# --------------------------------------------------------------------------------------------------
+# Binary classification
+# --------------------------------------------------------------------------------------------------
+
+
+@FAST
+@given(binary_pair())
+def test_binary_metrics_match_sklearn_where_defined(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    ref, pred = pair
+    out = me.binary_metrics(ref, pred, n_boot=0).set_index("metric")
+    assert list(out.reset_index().columns) == COLUMNS
+    assert list(out.index) == list(me.CLASSIFICATION_METRICS)
+    assert (out["n_items"] == len(ref)).all()
+    assert out.loc["accuracy", "value"] == pytest.approx(skm.accuracy_score(ref, pred))
+    assert out.loc["positive_rate", "value"] == pytest.approx(pred.mean())
+    assert out.loc["reference_rate", "value"] == pytest.approx(ref.mean())
+    with quiet():
+        sk = {
+            "precision": skm.precision_score(ref, pred, zero_division=np.nan),
+            "recall": skm.recall_score(ref, pred, zero_division=np.nan),
+            "f1": skm.f1_score(ref, pred, zero_division=np.nan),
+        }
+    for name, value in sk.items():
+        np.testing.assert_allclose(out.loc[name, "value"], value, atol=1e-12, err_msg=name)
+    np.testing.assert_allclose(me.precision(ref, pred), sk["precision"], atol=1e-12)
+    np.testing.assert_allclose(me.recall(ref, pred), sk["recall"], atol=1e-12)
+    np.testing.assert_allclose(me.f1_score(ref, pred), sk["f1"], atol=1e-12)
+    assert me.accuracy(ref, pred) == pytest.approx(skm.accuracy_score(ref, pred))
+
+
+def test_undefined_metrics_are_nan_not_zero() -> None:
+    ref = np.array([True, False, False])
+    none_predicted = np.array([False, False, False])
+    assert np.isnan(me.precision(ref, none_predicted))  # no predicted positive
+    assert me.recall(ref, none_predicted) == 0.0  # defined: one positive, missed
+    assert me.f1_score(ref, none_predicted) == 0.0
+    no_reference_positive = np.array([False, False, False])
+    assert np.isnan(me.recall(no_reference_positive, np.array([True, False, False])))
+    assert np.isnan(me.f1_score(no_reference_positive, no_reference_positive))
+
+
+def test_string_labels_and_positive() -> None:
+    ref = np.array(["yes", "no", "yes", "no"])
+    pred = np.array(["yes", "yes", "no", "no"])
+    assert me.precision(ref, pred, positive="yes") == pytest.approx(0.5)
+    assert me.positive_rate(pred, positive="yes") == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="not one of the labels"):
+        me.precision(ref, pred, positive=True)
+
+
+def test_binary_bootstrap_is_seeded_and_matches_naive_cluster_resampling() -> None:
+    rng = np.random.default_rng(5)
+    ref = rng.random(60) < 0.3
+    pred = np.where(rng.random(60) < 0.75, ref, ~ref)
+    clusters = np.repeat(np.arange(15), 4)  # e.g. 4 attribute items per prompt
+    n_boot, seed = 200, 3
+    out = me.binary_metrics(ref, pred, clusters=clusters, n_boot=n_boot, seed=seed, ci=0.9)
+    pd.testing.assert_frame_equal(
+        out, me.binary_metrics(ref, pred, clusters=clusters, n_boot=n_boot, seed=seed, ci=0.9)
+    )
+    assert not out.equals(me.binary_metrics(ref, pred, clusters=clusters, n_boot=n_boot, seed=4, ci=0.9))
+    draws = np.random.default_rng(seed).integers(0, 15, size=(n_boot, 15))
+    naive = {m: [] for m in me.CLASSIFICATION_METRICS}
+    for b in range(n_boot):
+        rows = np.concatenate([np.flatnonzero(clusters == c) for c in draws[b]])
+        r, p = ref[rows], pred[rows]
+        tp, fp, fn = np.sum(r & p), np.sum(~r & p), np.sum(r & ~p)
+        naive["accuracy"].append(np.mean(r == p))
+        naive["precision"].append(tp / (tp + fp) if tp + fp else np.nan)
+        naive["recall"].append(tp / (tp + fn) if tp + fn else np.nan)
+        naive["f1"].append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan)
+        naive["positive_rate"].append(p.mean())
+        naive["reference_rate"].append(r.mean())
+    for row in out.itertuples():
+        lo, hi = np.nanquantile(naive[row.metric], [0.05, 0.95])
+        assert row.ci_low == pytest.approx(lo, abs=1e-12), row.metric
+        assert row.ci_high == pytest.approx(hi, abs=1e-12), row.metric
+        assert row.ci_low <= row.value <= row.ci_high
+    assert me.binary_metrics(ref, pred, n_boot=0)[["ci_low", "ci_high"]].isna().all().all()
+
+
+def stage2(seed: int = 0, n_items: int = 150) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    truth = rng.random(n_items) < 0.2
+    rows = []
+    for i in range(n_items):
+        for rid, flip in {"h1": 0.1, "h2": 0.1, "h3": 0.15, "claude": 0.3, "gpt": 0.35}.items():
+            if rid == "h2" and i % 11 == 0:
+                continue  # missing human judgment -> some 1-1 ties in the majority
+            rows.append((f"p{i // 10}", f"a{i % 10}", rid, bool(truth[i] ^ (rng.random() < flip))))
+    return pd.DataFrame(rows, columns=["prompt_id", "attribute_id", "rater_id", "relevant"])
+
+
+KEY = ["prompt_id", "attribute_id"]
+
+
+def test_judge_metrics_equal_binary_metrics_per_judge() -> None:
+    frame = stage2()
+    humans = frame[frame.rater_id.str.startswith("h")]
+    judges = frame[~frame.rater_id.str.startswith("h")]
+    majority = ag.majority_vote(humans, item=KEY, rater="rater_id", label="relevant")
+    assert majority["tie"].any()
+    out = me.judge_metrics(judges, majority, item=KEY, rater="rater_id", label="relevant", n_boot=150, seed=9)
+    assert list(out.columns) == ["rater", *COLUMNS]
+    assert out["rater"].unique().tolist() == ["claude", "gpt"]
+    usable = majority[~majority["tie"]]
+    for rid in ("claude", "gpt"):
+        merged = judges[judges.rater_id == rid].merge(usable, on=KEY).sort_values(KEY)
+        ref = merged["label"].astype(bool).to_numpy()
+        pred = merged["relevant"].to_numpy()
+        # Same item-cluster draws: clusters are the items, in the same (sorted) order as judge_metrics uses.
+        expected = me.binary_metrics(
+            ref, pred, clusters=merged["prompt_id"] + "/" + merged["attribute_id"], n_boot=150, seed=9
+        )
+        got = out[out.rater == rid].drop(columns="rater").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected)
+        assert (got["n_items"] == len(usable)).all()
+
+
+def test_judge_metrics_accepts_series_reference_and_rejects_bad_input() -> None:
+    frame = stage2(n_items=40)
+    humans = frame[frame.rater_id.str.startswith("h")]
+    majority = ag.majority_vote(humans, item=KEY, rater="rater_id", label="relevant")
+    series = majority.set_index(KEY)["label"]
+    judges = frame[frame.rater_id == "gpt"]
+    a = me.judge_metrics(judges, series, item=KEY, rater="rater_id", label="relevant", n_boot=0)
+    b = me.judge_metrics(judges, majority, item=KEY, rater="rater_id", label="relevant", n_boot=0)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="no column"):
+        me.judge_metrics(judges, majority.drop(columns="label"), item=KEY, rater="rater_id", label="relevant")
+    with pytest.raises(ValueError, match="duplicated items"):
+        me.judge_metrics(
+            judges, pd.concat([majority, majority]), item=KEY, rater="rater_id", label="relevant"
+        )
+    with pytest.raises(ValueError, match="binary"):
+        me.judge_metrics(
+            judges.assign(relevant=np.arange(len(judges)) % 3),
+            majority,
+            item=KEY,
+            rater="rater_id",
+            label="relevant",
+        )
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: me.binary_metrics([True, False], [True]), "different lengths"),
+        (lambda: me.binary_metrics([], []), "empty"),
+        (lambda: me.binary_metrics([1, 2, 3], [1, 2, 3], positive=1), "binary"),
+        (lambda: me.binary_metrics(np.array([True, None]), np.array([True, False])), "missing"),
+        (lambda: me.binary_metrics([True, False], [True, False], n_boot=-5), "n_boot"),
+        (lambda: me.binary_metrics([True, False], [True, False], clusters=[1]), "one id per row"),
+        (lambda: me.accuracy([1, 2], [1, 2, 3]), "equal length"),
+        (lambda: me.positive_rate([]), "non-empty"),
+    ],
+)
+def test_classification_bad_input(call, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# --------------------------------------------------------------------------------------------------
+# Correlation
+# --------------------------------------------------------------------------------------------------
+
+
+@FAST
+@given(
+    st.lists(st.tuples(st.integers(1, 5), st.floats(-10, 10, allow_nan=False)), min_size=5, max_size=60),
+    st.sampled_from(me.CORRELATION_METHODS),
+)
+def test_correlation_matches_scipy(pairs: list[tuple[int, float]], method: str) -> None:
+    x = np.array([p[0] for p in pairs], dtype=float)
+    y = np.array([p[1] for p in pairs])
+    assume(np.ptp(x) > 0 and np.ptp(y) > 0)
+    out = me.correlation(x, y, method=method)
+    assert list(out.columns) == [*COLUMNS, "p_value"]
+    ref = {"spearman": stats.spearmanr, "pearson": stats.pearsonr, "kendall": stats.kendalltau}[method](x, y)
+    row = out.iloc[0]
+    assert row["value"] == pytest.approx(ref.statistic, abs=1e-9)
+    assert row["p_value"] == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-12)
+    if abs(row["value"]) < 1:
+        half = stats.norm.ppf(0.975) / np.sqrt(len(x) - 3)
+        z = np.arctanh(row["value"])
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+            (np.tanh(z - half), np.tanh(z + half)), abs=1e-9
+        )
+
+
+def test_correlation_undefined_and_bad_input() -> None:
+    row = me.correlation([1, 2, 3, 4], [2, 2, 2, 2]).iloc[0]
+    assert np.isnan(row["value"]) and np.isnan(row["ci_low"]) and row["n_items"] == 4
+    assert np.isnan(me.correlation([1, 2], [2, 1]).iloc[0]["value"])
+    with pytest.raises(ValueError, match="missing"):
+        me.correlation([1, np.nan, 3], [1, 2, 3])
+    with pytest.raises(ValueError, match="different lengths"):
+        me.correlation([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="unknown method"):
+        me.correlation([1, 2, 3], [1, 2, 3], method="distance")
+
+
+def test_item_means_and_judge_correlations() -> None:
+    rng = np.random.default_rng(2)
+    quality = rng.integers(1, 6, size=60)
+    rows = []
+    for i in range(60):
+        for rid, noise in {"h1": 1, "h2": 1, "h3": 1, "claude": 1, "llama": 3}.items():
+            if rid == "h3" and i % 7 == 0:
+                continue
+            rows.append(
+                (f"r{i}", "attr", rid, int(np.clip(quality[i] + rng.integers(-noise, noise + 1), 1, 5)))
+            )
+    frame = pd.DataFrame(rows, columns=["response_id", "attribute_id", "rater_id", "rating"])
+    key = ["response_id", "attribute_id"]
+    means = me.item_means(frame, item=key, rater="rater_id", label="rating", raters=["h1", "h2", "h3"])
+    expected = frame[frame.rater_id.str.startswith("h")].groupby(key)["rating"].agg(["mean", "std", "count"])
+    merged = means.merge(expected.reset_index(), on=key)
+    np.testing.assert_allclose(merged["mean_x"], merged["mean_y"])
+    np.testing.assert_allclose(merged["sd"], merged["std"])
+    assert (merged["n_raters"] == merged["count"]).all()
+    out = me.judge_correlations(
+        frame, means.iloc[5:], item=key, rater="rater_id", label="rating", raters=["claude", "llama"]
+    )
+    assert list(out.columns) == ["rater", *COLUMNS, "p_value"]
+    for row in out.itertuples():
+        judge = frame[frame.rater_id == row.rater].merge(means.iloc[5:], on=key)
+        assert row.n_items == len(judge) == 55
+        assert row.value == pytest.approx(stats.spearmanr(judge["rating"], judge["mean"]).statistic)
+    assert out.set_index("rater").loc["claude", "value"] > out.set_index("rater").loc["llama", "value"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Reliability
+# --------------------------------------------------------------------------------------------------
+
+SHROUT_FLEISS = np.array(
+    [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
+)
+
+
+def test_icc_shrout_fleiss_1979() -> None:
+    frame = pd.DataFrame(
+        [(f"t{i}", "x", f"j{j}", SHROUT_FLEISS[i, j]) for i in range(6) for j in range(4)],
+        columns=["target", "part", "judge", "score"],
+    )
+    out = me.icc(frame, item=["target", "part"], rater="judge", label="score")
+    assert list(out.columns) == [
+        "type", "icc", "f", "df1", "df2", "p_value", "ci_low", "ci_high", "n_items", "n_raters"
+    ]  # fmt: skip
+    published = {
+        "ICC(1,1)": 0.17,
+        "ICC(A,1)": 0.29,
+        "ICC(C,1)": 0.71,
+        "ICC(1,k)": 0.44,
+        "ICC(A,k)": 0.62,
+        "ICC(C,k)": 0.91,
+    }
+    got = out.set_index("type")["icc"]
+    for name, value in published.items():
+        assert got[name] == pytest.approx(value, abs=5e-3), name
+    incomplete = frame.iloc[1:]
+    assert me.icc(incomplete, item="target", rater="judge", label="score")["n_items"].iloc[0] == 5
+    with pytest.raises(ValueError, match="not rated by all"):
+        me.icc(incomplete, item="target", rater="judge", label="score", nan_policy="raise")
+    with pytest.raises(ValueError, match="numeric"):
+        me.icc(
+            frame.assign(score=frame.score.astype(str) + "pt"), item="target", rater="judge", label="score"
+        )
+
+
+@FAST
+@given(st.floats(0.01, 0.99), st.floats(0.01, 0.99))
+def test_spearman_brown_inverse_roundtrip(rho: float, target: float) -> None:
+    k = me.spearman_brown_factor(rho, target)
+    assert me.spearman_brown(rho, k) == pytest.approx(target, abs=1e-9)
+    assert me.spearman_brown(rho, 1.0) == pytest.approx(rho)
+
+
+def test_spearman_brown_values_and_bad_input() -> None:
+    assert me.spearman_brown(0.5, 2) == pytest.approx(2 / 3)
+    assert me.spearman_brown(0.5, 3) == pytest.approx(0.75)
+    np.testing.assert_allclose(me.spearman_brown([0.2, 0.5], 2), [1 / 3, 2 / 3])
+    assert np.isnan(me.spearman_brown(-0.5, 3))  # 1 + (k-1) rho = 0: undefined
+    with pytest.raises(ValueError, match="reliability"):
+        me.spearman_brown(1.5, 2)
+    with pytest.raises(ValueError, match="factor"):
+        me.spearman_brown(0.5, 0)
+    with pytest.raises(ValueError, match="target"):
+        me.spearman_brown_factor(0.5, 1.0)
