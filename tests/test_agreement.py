@@ -472,6 +472,9 @@ def test_majority_vote_reports_ties() -> None:
     assert mv["tie"].tolist() == [False, True, False]
     assert mv["n_raters"].tolist() == [3, 2, 3]
     assert mv["n_votes"].tolist() == [2, 1, 2]
+    strings = frame.assign(relevant=frame.relevant.map({True: "yes", False: "no"}))
+    out_s = ag.majority_vote(strings, item=KEY, rater="rater_id", label="relevant")
+    assert out_s["label"].dtype == "string" and out_s["label"].tolist() == ["yes", pd.NA, "no"]
     with pytest.raises(ValueError, match="tied votes"):
         ag.majority_vote(frame, item=KEY, rater="rater_id", label="relevant", ties="raise")
     wide = np.array([[1, 1, 2], [1, 2, nan], ["x", "y", "x"]], dtype=object)

@@ -1041,6 +1041,8 @@ def _restore_dtype(values: np.ndarray, cats: np.ndarray) -> pd.array:
         return pd.array(values, dtype="Int64")
     if kind == "f":
         return pd.array(values, dtype="Float64")
+    if all(isinstance(c, str) for c in cats):
+        return pd.array(values, dtype="string")
     return pd.array(values, dtype=object)
 
 
@@ -1071,7 +1073,7 @@ def majority_vote(
     -------
     DataFrame
         One row per item: the item key column(s) (``item`` for array input), ``label`` (nullable dtype
-        matching the labels; ``<NA>`` on ties), ``n_raters``, ``n_votes`` (votes for the winning label,
+        matching the labels: ``boolean``, ``Int64``, ``Float64``, ``string`` or object; ``<NA>`` on ties), ``n_raters``, ``n_votes`` (votes for the winning label,
         or for each tied label), ``share`` (``n_votes / n_raters``) and ``tie`` (bool).
 
     Notes
@@ -1181,7 +1183,8 @@ def _bootstrap_sums(incidence: sparse.csr_matrix, n_boot: int, seed: SeedLike) -
     """
     rng = _rng(seed)
     n_clusters, n_cols = incidence.shape
-    chunk = max(1, min(n_boot, _DENSE_LIMIT // max(n_cols, n_clusters, 1)))
+    # ~5e6 cells per (chunk x clusters) and (chunk x columns) block keeps memory near 40 MB per array.
+    chunk = max(1, min(n_boot, 5_000_000 // max(n_cols, n_clusters, 1)))
     inc_t = incidence.T.tocsr()
     out = np.empty((n_boot, n_cols), dtype=np.float64)
     for start in range(0, n_boot, chunk):
