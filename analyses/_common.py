@@ -64,6 +64,12 @@ class Result:
         For tables: the formatted table for Markdown/LaTeX (defaults to ``table``).
     extra : dict
         Other frames the figure needs (not written).
+    footnote : str
+        Method notes for the figure footer (the data source and the simulated notice are added by
+        :func:`execute`).
+    warnings : tuple of str
+        Problems a reader must see (e.g. a model fit that missed the convergence bar): written in the figure
+        footer, the table caption and the provenance JSON.
     """
 
     table: pd.DataFrame
@@ -71,6 +77,8 @@ class Result:
     settings: dict[str, Any] = attrs.field(factory=dict)
     display: pd.DataFrame | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
+    footnote: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -116,7 +124,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def caption_for(result: Result, ds: Dataset) -> str:
     prefix = f"{SIMULATED_NOTE}. " if ds.is_simulated else ""
-    return f"{prefix}{result.caption} Data: {ds.name} ({ds.provenance})."
+    warn = "".join(f" WARNING: {w}" for w in result.warnings)
+    return f"{prefix}{result.caption} Data: {ds.name} ({ds.provenance}).{warn}"
+
+
+def footer_text(result: Result, ds: Dataset) -> str:
+    note = f" {result.footnote}" if result.footnote else ""
+    return f"Data: {ds.name} ({ds.provenance}).{note}"
 
 
 def execute(analysis: Analysis, settings: Settings, ds: Dataset | None = None) -> dict[str, Path]:
@@ -129,16 +143,18 @@ def execute(analysis: Analysis, settings: Settings, ds: Dataset | None = None) -
     meta = provenance(ds, analysis=analysis.name, seed=settings.seed, settings=result.settings)
     meta["title"] = analysis.title
     meta["caption"] = caption_for(result, ds)
+    meta["warnings"] = list(result.warnings)
     written["json"] = write_json(meta, out / f"{analysis.name}.json")
     if analysis.is_table:
         display = result.display if result.display is not None else result.table
         md, tex = write_table(display, out, analysis.name, caption=caption_for(result, ds))
         written["md"], written["tex"] = md, tex
     if settings.formats:
-        from toolkit.plotting import save, style
+        from toolkit.plotting import footer, save, style
 
         with style():
             fig = analysis.render(result, ds)
+            footer(fig, footer_text(result, ds), simulated=ds.is_simulated, notes=result.warnings)
             for path in save(fig, out, analysis.name, settings.formats):
                 written[path.suffix.lstrip(".")] = path
     return written
@@ -156,3 +172,75 @@ def main_for(analysis: Analysis, argv: Sequence[str] | None = None) -> int:
     for kind in sorted(written):
         print(written[kind])
     return 0
+
+
+# ------------------------------------------------------------------------------------------------------
+# Model fits shared by the model-based analyses
+# ------------------------------------------------------------------------------------------------------
+
+_FITS: dict[tuple[Any, ...], Any] = {}
+
+
+def fit_model(name: str, ds: Dataset, settings: Settings, **options: Any) -> Any:
+    """Fit (or load from the posterior cache) a :mod:`toolkit.models` model with the run's settings.
+
+    Fits are also kept in memory for the process, so the all-in-one run fits each model once. A fit that
+    misses the convergence bar is returned (not raised): :func:`model_record` and :func:`fit_warnings`
+    put the verdict in the provenance JSON and the figure footer.
+    """
+    import warnings
+
+    from toolkit.models import ConvergenceWarning, fit, get_model
+
+    model = get_model(name, **options)
+    key = (name, tuple(sorted(options.items())), str(ds.path), ds.manifest_sha256,
+           tuple(sorted(settings.fit_kwargs().items())))
+    if key not in _FITS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # reported by fit_warnings, not as a warning
+            _FITS[key] = fit(model, ds, **settings.fit_kwargs())
+    return _FITS[key]
+
+
+def model_record(result: Any) -> dict[str, Any]:
+    """The provenance of a fit: model name, version, options, sampler settings, convergence diagnostics.
+
+    Timings and cache state are left out so that the JSON is identical for a cold and a warm run.
+    """
+    d = result.diagnostics
+    return {
+        "model": result.model.name,
+        "model_version": result.model.version,
+        "model_options": result.model.options(),
+        "sampler": attrs.asdict(result.settings),
+        "data_hash": result.data_hash,
+        "converged": bool(d.ok),
+        "diagnostics": {
+            "max_r_hat": d.max_r_hat, "min_ess_bulk": d.min_ess_bulk, "min_ess_tail": d.min_ess_tail,
+            "divergences": d.divergences, "worst_r_hat": d.worst_r_hat, "worst_ess": d.worst_ess,
+            "message": d.message,
+        },
+    }
+
+
+def fit_warnings(*results: Any) -> tuple[str, ...]:
+    """One line per fit that missed the convergence bar (for the figure footer and the JSON)."""
+    out = []
+    for r in results:
+        d = r.diagnostics
+        if not d.ok:
+            out.append(
+                f"The {r.model.name} model did not converge (max r-hat {d.max_r_hat:.3f}, min bulk ESS "
+                f"{d.min_ess_bulk:.0f}, {d.divergences} divergences): treat its intervals as unreliable."
+            )
+    return tuple(out)
+
+
+def model_settings(settings: Settings, *results: Any, **extra: Any) -> dict[str, Any]:
+    """The ``settings`` block of a model-based analysis' provenance."""
+    return {
+        **extra,
+        "models": [model_record(r) for r in results],
+        "converged": all(r.diagnostics.ok for r in results),
+        "n_boot": settings.n_boot,
+    }

@@ -125,3 +125,45 @@ def write_table(
     md.write_text(table_markdown(frame, caption=caption, digits=digits), encoding="utf-8")
     tex.write_text(table_latex(frame, caption=caption, label=f"tab:{name}", digits=digits), encoding="utf-8")
     return [md, tex]
+
+
+def format_interval(value: float, low: float, high: float, digits: int = 3) -> str:
+    """``"0.719 [0.690, 0.748]"``; ``"-"`` for a missing value, the value alone when it has no interval."""
+    if value is None or not math.isfinite(float(value)):
+        return "-"
+    text = f"{float(value):.{digits}f}"
+    if low is not None and high is not None and math.isfinite(float(low)) and math.isfinite(float(high)):
+        text += f" [{float(low):.{digits}f}, {float(high):.{digits}f}]"
+    return text
+
+
+def interval_display(
+    table: pd.DataFrame,
+    *,
+    index: Sequence[str],
+    column: str,
+    columns: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+    index_labels: Mapping[str, str] | None = None,
+    digits: int = 3,
+) -> pd.DataFrame:
+    """Spread a tidy ``value, ci_low, ci_high`` table into a display table of ``"v [lo, hi]"`` strings.
+
+    ``index`` columns identify a row (kept, in first-appearance order), ``column`` holds the statistic
+    name, ``columns`` the statistics to show (in order) and ``labels`` their display headers.
+    """
+    labels = dict(labels or {})
+    rows = []
+    for key, part in table.groupby(list(index), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        by = part.set_index(column)
+        row = dict(zip(index, key, strict=True))
+        for c in columns:
+            if c in by.index:
+                r = by.loc[c]
+                row[labels.get(c, c)] = format_interval(r["value"], r["ci_low"], r["ci_high"], digits)
+            else:
+                row[labels.get(c, c)] = "-"
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    return out.rename(columns=dict(index_labels or {}))

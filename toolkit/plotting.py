@@ -6,7 +6,7 @@ same numbers give the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,8 +62,11 @@ STYLE: dict[str, Any] = {
     "errorbar.capsize": 2,
     "figure.dpi": 100,
     "savefig.dpi": 300,
-    "savefig.bbox": "tight",
-    "savefig.pad_inches": 0.03,
+    # A fixed canvas (no "tight" cropping): a figure made at 3.4 in is saved at 3.4 in, so it is readable at
+    # a paper's column width. Layout is done by matplotlib's constrained layout (see new_figure and footer).
+    "savefig.bbox": "standard",
+    "figure.constrained_layout.h_pad": 0.03,
+    "figure.constrained_layout.w_pad": 0.03,
     "pdf.fonttype": 42,  # embed TrueType so text stays editable and searchable
     "svg.hashsalt": "recenter-toolkit",
     "axes.prop_cycle": None,  # set below
@@ -96,19 +99,58 @@ def style() -> Iterable[None]:
 
 
 def new_figure(width: float = COLUMN_WIDTH, height: float = 2.4, **kwargs: Any) -> tuple[Figure, Any]:
-    """Create a figure and axes at a paper width (inches); extra kwargs go to ``plt.subplots``."""
+    """Create a figure and axes at a paper width (inches), laid out by constrained layout.
+
+    Extra kwargs go to ``plt.subplots`` (e.g. ``ncols=4, sharey=True``). The saved figure keeps exactly this
+    width; :func:`footer` adds its lines below the plotting area by growing the height.
+    """
     plt = _pyplot()
+    kwargs.setdefault("layout", "constrained")
     return plt.subplots(figsize=(width, height), **kwargs)
 
 
-def footer(fig: Figure, text: str, *, simulated: bool) -> None:
-    """Write the data-source line under the figure; simulated data are flagged in bold red-orange."""
+#: Average glyph width of DejaVu Sans as a fraction of the font size (for wrapping footer text).
+_GLYPH = {"normal": 0.55, "bold": 0.62}
+_LINE = 1.3  # line height as a multiple of the font size
+
+
+def _wrap(text: str, width_in: float, fontsize: float, weight: str) -> list[str]:
+    import textwrap
+
+    chars = max(20, int(width_in * 72 / (fontsize * _GLYPH[weight])))
+    return textwrap.wrap(text, chars, break_on_hyphens=False) or [""]
+
+
+def footer(fig: Figure, text: str, *, simulated: bool, notes: Sequence[str] = ()) -> None:
+    """Write the data-source lines under the figure, without overlapping it and without widening it.
+
+    The figure grows taller by the footer's height so the plotting area keeps its size; the lines are wrapped
+    to the figure's width. Simulated data are flagged first, in bold vermillion; ``notes`` (e.g. a model that
+    did not converge) follow in vermillion; ``text`` (data source, method notes) last, in grey.
+    """
+    width, height = (float(v) for v in fig.get_size_inches())
+    usable = width - 0.1
+    lines: list[tuple[str, float, str, str]] = []
     if simulated:
-        fig.text(0.5, -0.02, SIMULATED_NOTE, ha="center", va="top", fontsize=6.5,
-                 color=PALETTE["vermillion"], fontweight="bold")
-        fig.text(0.5, -0.07, text, ha="center", va="top", fontsize=6, color=PALETTE["grey"])
-    else:
-        fig.text(0.5, -0.02, text, ha="center", va="top", fontsize=6, color=PALETTE["grey"])
+        lines += [(t, 6.5, "bold", PALETTE["vermillion"]) for t in _wrap(SIMULATED_NOTE, usable, 6.5, "bold")]
+    for note in notes:
+        lines += [(t, 6.0, "bold", PALETTE["vermillion"]) for t in _wrap(note, usable, 6.0, "bold")]
+    if text:
+        lines += [(t, 6.0, "normal", "#555555") for t in _wrap(text, usable, 6.0, "normal")]
+    pad = 0.06
+    needed = pad + sum(size * _LINE / 72 for _, size, _, _ in lines) + 0.03
+    total = height + needed
+    fig.set_size_inches(width, total)
+    engine = fig.get_layout_engine()
+    rect = (0.0, needed / total, 1.0, 1.0 - needed / total)
+    if engine is not None and hasattr(engine, "set") and type(engine).__name__ == "ConstrainedLayoutEngine":
+        engine.set(rect=rect)
+    else:  # a figure made without constrained layout: shrink its axes into the upper part
+        fig.subplots_adjust(bottom=rect[1] + 0.1 * (1 - rect[1]))
+    y = needed - pad  # inches from the bottom edge, top of the first line
+    for line, size, weight, colour in lines:
+        fig.text(0.5, y / total, line, ha="center", va="top", fontsize=size, fontweight=weight, color=colour)
+        y -= size * _LINE / 72
 
 
 def interval_errors(frame: Any, value: str = "mean", low: str = "ci_low", high: str = "ci_high") -> Any:
@@ -150,3 +192,104 @@ def annotate_heatmap(ax: Axes, values: Any, fmt: str = "{:.2f}", threshold: floa
         if np.isfinite(v):
             ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=6,
                     color="black" if v >= threshold else "white")
+
+
+def legend_handle(marker: str, colour: str, **kwargs: Any) -> Any:
+    """A marker-only legend entry (for figures whose artists are error bars or annotations)."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], marker=marker, color=colour, ls="none", ms=kwargs.pop("ms", 4), **kwargs)
+
+
+#: Markers by rater group (shape as well as colour, so groups stay apart in greyscale prints).
+GROUP_MARKERS: dict[str, str] = {"llm": "o", "baseline": "s", "human": "D", "reward_model": "^", "aggregate": "P"}
+GROUP_NAMES: dict[str, str] = {
+    "llm": "LLM judge",
+    "baseline": "baseline",
+    "human": "human annotator",
+    "reward_model": "reward model",
+    "aggregate": "aggregate",
+}
+
+
+def interval_panels(
+    table: Any,
+    *,
+    rows: Sequence[str],
+    metrics: Sequence[str],
+    titles: Mapping[str, str] | None = None,
+    row: str = "method",
+    group: str = "kind",
+    width: float = TEXT_WIDTH,
+    xlim: tuple[float, float] | None = (0.0, 1.0),
+    group_names: Mapping[str, str] | None = None,
+    value_labels: bool = True,
+    headroom: float = 0.6,
+    extra_legend: Sequence[tuple[Any, str]] = (),
+) -> tuple[Figure, Any]:
+    """One panel per metric, one row per method: point estimate with its interval, coloured by group.
+
+    ``table`` is tidy (``row, group, metric, value, ci_low, ci_high``); ``rows`` gives the top-to-bottom
+    order. Values are written beside their interval (right of it, or left when it reaches the right edge).
+    Returns the figure and its axes (one per metric), with a legend of the groups above the panels;
+    ``headroom`` is the free space above the first row, in rows (for annotations); ``extra_legend`` adds
+    ``(handle, label)`` entries to the legend.
+    """
+    import numpy as np
+
+    titles = dict(titles or {})
+    names = {**GROUP_NAMES, **dict(group_names or {})}
+    ypos = {m: i for i, m in enumerate(rows)}
+    height = 0.85 + 0.19 * len(rows)
+    fig, axes = new_figure(width, height, ncols=len(metrics), sharey=True, squeeze=False)
+    axes = axes[0]
+    groups_seen: list[str] = []
+    for ax, metric in zip(axes, metrics, strict=True):
+        part = table[(table["metric"] == metric) & table[row].isin(rows)]
+        lo_x, hi_x = xlim if xlim is not None else (float(np.nanmin(part["ci_low"])), float(np.nanmax(part["ci_high"])))
+        span = hi_x - lo_x if hi_x > lo_x else 1.0
+        for kind, sub in part.groupby(group, sort=False):
+            kind = str(kind)
+            if kind not in groups_seen:
+                groups_seen.append(kind)
+            colour = GROUP_COLORS.get(kind, PALETTE["black"])
+            ax.errorbar(
+                sub["value"], [ypos[m] for m in sub[row]], xerr=np.nan_to_num(interval_errors(sub, "value")),
+                fmt=GROUP_MARKERS.get(kind, "o"), ms=3.5, color=colour, ecolor=colour, elinewidth=1.0, capsize=1.5,
+            )
+            if not value_labels:
+                continue
+            for v, lo, hi, m in sub[["value", "ci_low", "ci_high", row]].itertuples(index=False):
+                if not np.isfinite(v):
+                    continue
+                top = hi if np.isfinite(hi) else v
+                right = (top - lo_x) / span < 0.8
+                x = top if right else (lo if np.isfinite(lo) else v)
+                ax.annotate(f"{v:.2f}", (x, ypos[m]), xytext=(2.5 if right else -2.5, 0), textcoords="offset points",
+                            ha="left" if right else "right", va="center", fontsize=5.5, color="#333333")
+        if xlim is not None:
+            ax.set_xlim(*xlim)
+        ax.set_title(titles.get(metric, metric))
+        ax.grid(axis="x", color="#dddddd", lw=0.5)
+        ax.set_axisbelow(True)
+    axes[0].set_yticks(range(len(rows)), list(rows))
+    axes[0].set_ylim(len(rows) - 0.4, -headroom)
+    handles = [legend_handle(GROUP_MARKERS.get(k, "o"), GROUP_COLORS.get(k, PALETTE["black"])) for k in groups_seen]
+    labels = [names.get(k, k) for k in groups_seen]
+    handles += [h for h, _ in extra_legend]
+    labels += [label for _, label in extra_legend]
+    if handles:
+        fig.legend(handles, labels, loc="outside upper center", ncols=len(handles), frameon=False)
+    return fig, axes
+
+
+def cell_patch(row: int, col: int, colour: str, **kwargs: Any) -> Any:
+    """A filled square covering heat-map cell ``(row, col)`` (e.g. to grey out the diagonal)."""
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((col - 0.5, row - 0.5), 1.0, 1.0, facecolor=colour, edgecolor="none", **kwargs)
+
+
+#: An open circle: the observed value drawn beside a model estimate.
+def observed_handle() -> Any:
+    return legend_handle("o", "#333333", mfc="none", mew=0.7)
