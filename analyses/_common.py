@@ -92,6 +92,10 @@ class Analysis:
     render: Callable[[Result, Dataset], Any]
     is_table: bool = False
     uses_model: bool = False
+    #: Names of the toolkit.models models the analysis fits.
+    models: tuple[str, ...] = ()
+    #: Width of the figure in inches (a paper's column or text width); the saved image keeps it exactly.
+    width: float | None = None
 
 
 def parser_for(analysis: Analysis) -> argparse.ArgumentParser:
@@ -154,6 +158,10 @@ def execute(analysis: Analysis, settings: Settings, ds: Dataset | None = None) -
 
         with style():
             fig = analysis.render(result, ds)
+            if analysis.width is not None:
+                got = float(fig.get_size_inches()[0])
+                if abs(got - analysis.width) > 1e-6:
+                    raise AssertionError(f"{analysis.name} drew a {got:.2f} in wide figure, declared {analysis.width}")
             footer(fig, footer_text(result, ds), simulated=ds.is_simulated, notes=result.warnings)
             for path in save(fig, out, analysis.name, settings.formats):
                 written[path.suffix.lstrip(".")] = path
@@ -214,6 +222,7 @@ def model_record(result: Any) -> dict[str, Any]:
         "model_options": result.model.options(),
         "sampler": attrs.asdict(result.settings),
         "data_hash": result.data_hash,
+        "interval_level": interval_level(result),
         "converged": bool(d.ok),
         "diagnostics": {
             "max_r_hat": d.max_r_hat, "min_ess_bulk": d.min_ess_bulk, "min_ess_tail": d.min_ess_tail,
@@ -244,3 +253,19 @@ def model_settings(settings: Settings, *results: Any, **extra: Any) -> dict[str,
         "converged": all(r.diagnostics.ok for r in results),
         "n_boot": settings.n_boot,
     }
+
+
+def interval_level(result: Any) -> float:
+    """Probability mass of the credible intervals in a fit's summaries (the model module's ``CI_PROB``,
+    else the project-wide :data:`toolkit.models.CI_PROB`)."""
+    import importlib
+
+    from toolkit.models import CI_PROB
+
+    module = importlib.import_module(type(result.model).__module__)
+    return float(getattr(module, "CI_PROB", CI_PROB))
+
+
+def pct(level: float) -> str:
+    """``0.95 -> "95%"``."""
+    return f"{100 * level:.0f}%"

@@ -98,7 +98,18 @@ def render(result: Result, ds: Dataset) -> Any:
     image = ax.imshow(matrix, cmap=plotting.HEATMAP_CMAP, vmin=vmin, vmax=vmax)
     for i in range(n):
         ax.add_patch(plotting.cell_patch(i, i, "#d9d9d9"))
-    plotting.annotate_heatmap(ax, matrix, threshold=vmin + 0.55 * (vmax - vmin))
+    threshold = vmin + 0.55 * (vmax - vmin)
+    counts = np.full((n, n), np.nan)
+    for a, b, k in pairs[["rater_a", "rater_b", "n_items"]].itertuples(index=False):
+        i, j = order.index(a), order.index(b)
+        counts[i, j] = counts[j, i] = k
+    if len(set(pairs["n_items"])) > 1:  # partial overlap: say on how many items each kappa rests
+        for (i, j), v in np.ndenumerate(matrix):
+            if i != j and np.isfinite(v):
+                ax.text(j, i, f"{v:.2f}\nn={int(counts[i, j])}", ha="center", va="center", fontsize=5,
+                        linespacing=1.1, color="black" if v >= threshold else "white")
+    else:
+        plotting.annotate_heatmap(ax, matrix, threshold=threshold)
     ax.set_xticks(range(n), order, rotation=40, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(n), order)
     ax.spines[:].set_visible(False)
@@ -139,6 +150,7 @@ ANALYSIS = Analysis(
     needs=("raters", "relevance_judgments"),
     compute=compute,
     render=render,
+    width=3.4,
 )
 
 

@@ -78,6 +78,7 @@ ANALYSIS = Analysis(
     needs=("raters", "relevance_judgments"),
     compute=compute,
     render=render,
+    width=7.0,
 )
 
 

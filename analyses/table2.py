@@ -68,6 +68,7 @@ ANALYSIS = Analysis(
     needs=("raters", "users", "attributes", "extraction_judgments"),
     compute=compute,
     render=render,
+    width=5.25,
     is_table=True,
 )
 

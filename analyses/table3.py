@@ -64,6 +64,7 @@ ANALYSIS = Analysis(
     needs=("raters", "relevance_judgments"),
     compute=compute,
     render=render,
+    width=7.0,
     is_table=True,
 )
 

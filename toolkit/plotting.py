@@ -226,55 +226,84 @@ def interval_panels(
     value_labels: bool = True,
     headroom: float = 0.6,
     extra_legend: Sequence[tuple[Any, str]] = (),
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    dodge: float = 0.0,
+    xlims: Mapping[str, tuple[float, float]] | None = None,
+    refs: Mapping[str, float] | None = None,
+    row_labels: Mapping[str, str] | None = None,
+    row_height: float = 0.19,
+    label_fmt: str = "{:.2f}",
 ) -> tuple[Figure, Any]:
     """One panel per metric, one row per method: point estimate with its interval, coloured by group.
 
     ``table`` is tidy (``row, group, metric, value, ci_low, ci_high``); ``rows`` gives the top-to-bottom
     order. Values are written beside their interval (right of it, or left when it reaches the right edge).
-    Returns the figure and its axes (one per metric), with a legend of the groups above the panels;
+    Returns the figure and its axes (one per metric), with a legend of the groups above the panels.
     ``headroom`` is the free space above the first row, in rows (for annotations); ``extra_legend`` adds
-    ``(handle, label)`` entries to the legend.
+    ``(handle, label)`` entries to the legend. ``styles`` overrides a group's ``color``/``marker``/``mfc``
+    (marker face colour, ``"none"`` for open markers); ``dodge`` shifts the groups of one row apart
+    vertically (in rows); ``xlims`` and ``refs`` set per-metric x ranges and dashed reference lines.
     """
     import numpy as np
 
     titles = dict(titles or {})
     names = {**GROUP_NAMES, **dict(group_names or {})}
+    styles = dict(styles or {})
     ypos = {m: i for i, m in enumerate(rows)}
-    height = 0.85 + 0.19 * len(rows)
+    height = 0.85 + row_height * len(rows)
     fig, axes = new_figure(width, height, ncols=len(metrics), sharey=True, squeeze=False)
     axes = axes[0]
-    groups_seen: list[str] = []
+    shown = table[table[row].isin(rows) & table["metric"].isin(metrics)]
+    groups_seen: list[str] = list(dict.fromkeys(str(g) for g in shown[group]))
+
+    def style_of(kind: str) -> dict[str, Any]:
+        base = {"color": GROUP_COLORS.get(kind, PALETTE["black"]), "marker": GROUP_MARKERS.get(kind, "o")}
+        base.update(styles.get(kind, {}))
+        return base
+
     for ax, metric in zip(axes, metrics, strict=True):
         part = table[(table["metric"] == metric) & table[row].isin(rows)]
-        lo_x, hi_x = xlim if xlim is not None else (float(np.nanmin(part["ci_low"])), float(np.nanmax(part["ci_high"])))
+        lim = (xlims or {}).get(metric, xlim)
+        if lim is None:
+            finite = part[["value", "ci_low", "ci_high"]].to_numpy(dtype=float)
+            finite = finite[np.isfinite(finite)]
+            lim = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        lo_x, hi_x = lim
         span = hi_x - lo_x if hi_x > lo_x else 1.0
-        for kind, sub in part.groupby(group, sort=False):
-            kind = str(kind)
-            if kind not in groups_seen:
-                groups_seen.append(kind)
-            colour = GROUP_COLORS.get(kind, PALETTE["black"])
+        if refs and metric in refs:
+            ax.axvline(refs[metric], color="#777777", lw=0.7, ls="--", zorder=0)
+        for gi, kind in enumerate(groups_seen):
+            sub = part[part[group].astype(str) == kind]
+            if sub.empty:
+                continue
+            st = style_of(kind)
+            shift = (gi - (len(groups_seen) - 1) / 2) * dodge
+            ys = [ypos[m] + shift for m in sub[row]]
             ax.errorbar(
-                sub["value"], [ypos[m] for m in sub[row]], xerr=np.nan_to_num(interval_errors(sub, "value")),
-                fmt=GROUP_MARKERS.get(kind, "o"), ms=3.5, color=colour, ecolor=colour, elinewidth=1.0, capsize=1.5,
+                sub["value"], ys, xerr=np.nan_to_num(interval_errors(sub, "value")), fmt=st["marker"], ms=3.5,
+                color=st["color"], ecolor=st["color"], mfc=st.get("mfc", st["color"]), elinewidth=1.0, capsize=1.5,
             )
             if not value_labels:
                 continue
-            for v, lo, hi, m in sub[["value", "ci_low", "ci_high", row]].itertuples(index=False):
+            for (v, lo, hi), y in zip(sub[["value", "ci_low", "ci_high"]].itertuples(index=False), ys, strict=True):
                 if not np.isfinite(v):
                     continue
                 top = hi if np.isfinite(hi) else v
                 right = (top - lo_x) / span < 0.8
                 x = top if right else (lo if np.isfinite(lo) else v)
-                ax.annotate(f"{v:.2f}", (x, ypos[m]), xytext=(2.5 if right else -2.5, 0), textcoords="offset points",
+                ax.annotate(label_fmt.format(v), (x, y), xytext=(2.5 if right else -2.5, 0), textcoords="offset points",
                             ha="left" if right else "right", va="center", fontsize=5.5, color="#333333")
-        if xlim is not None:
-            ax.set_xlim(*xlim)
+        ax.set_xlim(lo_x, hi_x)
         ax.set_title(titles.get(metric, metric))
         ax.grid(axis="x", color="#dddddd", lw=0.5)
         ax.set_axisbelow(True)
-    axes[0].set_yticks(range(len(rows)), list(rows))
+    labels_y = [(row_labels or {}).get(r, r) for r in rows]
+    axes[0].set_yticks(range(len(rows)), labels_y)
     axes[0].set_ylim(len(rows) - 0.4, -headroom)
-    handles = [legend_handle(GROUP_MARKERS.get(k, "o"), GROUP_COLORS.get(k, PALETTE["black"])) for k in groups_seen]
+    handles = [
+        legend_handle(style_of(k)["marker"], style_of(k)["color"], mfc=style_of(k).get("mfc", style_of(k)["color"]))
+        for k in groups_seen
+    ]
     labels = [names.get(k, k) for k in groups_seen]
     handles += [h for h, _ in extra_legend]
     labels += [label for _, label in extra_legend]

@@ -520,7 +520,8 @@ def generator_order(present: Sequence[str]) -> list[str]:
 def rating_summary(
     ds: Dataset, *, by: str = "judge", n_boot: int = 1000, ci: float = 0.95, seed: int = 0
 ) -> pd.DataFrame:
-    """Observed mean rating and share of ratings <= 3 ("no better than generic") per ``by`` group.
+    """Observed mean rating, share of ratings > 3 (personalized better) and share <= 3 ("no better than
+    generic") per ``by`` group.
 
     ``by`` is ``"judge"`` (humans pooled, each LLM judge; Table 6) or ``"generator"`` (human ratings only;
     Fig. 5), plus an ``"all"`` row over all generators for the humans. Intervals: cluster bootstrap over
@@ -529,7 +530,7 @@ def rating_summary(
     Returns
     -------
     DataFrame
-        ``<by>, statistic (mean_rating | share_no_better), value, ci_low, ci_high, n, n_clusters``.
+        ``<by>, statistic (mean_rating | p_better | share_no_better), value, ci_low, ci_high, n, n_clusters``.
     """
     long = rating_long(ds)
     if by == "generator":
@@ -542,9 +543,9 @@ def rating_summary(
         order = judge_order(ds, long["judge"].unique())
     else:
         raise ValueError(f"by must be 'judge' or 'generator', got {by!r}")
-    long = long.assign(no_better=(long["rating"] <= 3).astype(float))
+    long = long.assign(better=(long["rating"] > 3).astype(float), no_better=(long["rating"] <= 3).astype(float))
     parts = []
-    for stat, col in (("mean_rating", "rating"), ("share_no_better", "no_better")):
+    for stat, col in (("mean_rating", "rating"), ("p_better", "better"), ("share_no_better", "no_better")):
         t = mean_table(long, group=by, value=col, cluster="cell", n_boot=n_boot, ci=ci, seed=seed)
         t.insert(1, "statistic", stat)
         parts.append(t)
