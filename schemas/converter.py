@@ -25,6 +25,7 @@ import cattrs
 from schemas import migrations
 from schemas.registry import RECORD_TYPES, TYPE_OF_CLASS, record_type
 
+
 def _resolve_all(cls: type) -> None:
     """Resolve string annotations of ``cls`` and of every attrs class nested in its fields."""
     attrs.resolve_types(cls)
@@ -174,12 +175,28 @@ def structure(data: Any, cls: str | type) -> Any:
     if type(data) is not dict:
         raise RecordError([("<record>", f"must be a JSON object, got {_type_name(data)}")])
     if data.get("schema_version") != migrations.CURRENT:
-        data = migrations.upgrade(rt.name, data)
+        try:
+            data = migrations.upgrade(rt.name, data)
+        except RecordError as exc:
+            # A missing or malformed version says nothing about the other fields: report their problems too
+            # (a known older or newer version may have other fields legitimately, so only its version is reported).
+            others = diagnose(rt.cls, data) if not _parseable_version(data.get("schema_version")) else []
+            raise RecordError(exc.errors + [e for e in others if e[0] != "schema_version"]) from None
     try:
         return _FAST[rt.cls](data, rt.cls)
     except Exception:  # noqa: BLE001 - any failure is re-diagnosed field by field below
         errors = diagnose(rt.cls, data)
         raise RecordError(errors or [("<record>", "invalid record")]) from None
+
+
+def _parseable_version(value: Any) -> bool:
+    if type(value) is not str:
+        return False
+    try:
+        migrations.parse_version(value)
+    except ValueError:
+        return False
+    return True
 
 
 def unstructure(record: Any) -> dict[str, Any]:
@@ -235,7 +252,8 @@ def diagnose(cls: type, data: Mapping[str, Any], prefix: str = "") -> list[tuple
         return [(prefix.rstrip(".") or "<record>", f"must be an object, got {_type_name(data)}")]
     fields = attrs.fields(cls)
     names = {f.name for f in fields}
-    errors = [(f"{prefix}{k}", "unknown field") for k in data if k not in names]
+    # An odd key ("", "my field") is shown quoted so that the path stays readable.
+    errors = [(f"{prefix}{k if k.isidentifier() else repr(k)}", "unknown field") for k in data if k not in names]
     values: dict[str, Any] = {}
     for f in fields:
         if f.name not in data:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
 import types
 import typing
 from pathlib import Path
@@ -23,8 +24,13 @@ _BASE_ID = "https://recenter-toolkit.invalid/schemas"
 
 # Validator functions -> the JSON Schema keywords that express them.
 _STRING_NON_EMPTY = {"type": "string", "pattern": r"\S"}
+# A finite number: JSON text can carry numbers a float cannot hold (``1e400`` parses to inf, a 400-digit integer
+# overflows), which the toolkit rejects; bounding by the largest float says the same in JSON Schema.
+_FINITE = {"minimum": -sys.float_info.max, "maximum": sys.float_info.max}
 _VALIDATOR_KEYWORDS: dict[Any, dict[str, Any]] = {
     _common.non_empty: _STRING_NON_EMPTY,
+    _common.finite: _FINITE,
+    _common.optional_finite: _FINITE,
     _common.unit_interval: {"minimum": 0, "maximum": 1},
     _common.optional_unit_interval: {"minimum": 0, "maximum": 1},
     _common.rating_1_to_5: {"minimum": 1, "maximum": 5},
