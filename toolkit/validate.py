@@ -66,7 +66,7 @@ PROVENANCE_KINDS = ("simulated", "real")  # as toolkit.dataset.PROVENANCE_KINDS
 
 DEFAULT_MAX_PER_GROUP = 50
 #: Files a dataset folder may hold besides its record files.
-ALLOWED_EXTRA = (MANIFEST, "ground_truth.json", "README.md")
+ALLOWED_EXTRA = (MANIFEST, "ground_truth.json", "ground_truth.json.gz", "README.md")
 _MAX_TEXT = 300  # longest message / field text kept in a problem (values can be megabytes long)
 _MAX_ERRORS_PER_LINE = 100  # in a quarantine entry
 _BLOCK = 1 << 20

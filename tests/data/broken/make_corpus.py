@@ -228,6 +228,7 @@ def _make_cases() -> None:
     stray = dataset("stray_files", {
         "users.jsonl": USERS, "notes.txt": b"todo\n", "judgments.jsonl": b"{}\n", "README.md": b"# data\n",
         "LICENSE.txt": b"CC BY 4.0\n", "ground_truth.json": b"{}\n", ".DS_Store": b"\x00\x01",
+        "ground_truth.json.gz": gzip.compress(b"{}\n", mtime=0),
     })
     (stray / "old").mkdir()  # a folder (not empty, so that git keeps it): not looked into
     (stray / "old" / "users.jsonl").write_bytes(USERS)
