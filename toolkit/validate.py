@@ -13,7 +13,8 @@ What is checked, line by line and across files:
   personalized and the generic response of the same user, prompt and generator; an aggregate rater's
   ``derived_from`` raters exist;
 * the manifest: schema version, per-file record counts and SHA-256, files listed but absent;
-* the folder: stray files and ``*.jsonl`` files of unknown record types are warnings.
+* the folder: stray files and ``*.jsonl`` files of unknown record types are warnings; a subfolder with its
+  own ``manifest.json`` is a separate dataset (e.g. an importer's ``pilot_task3/``) and is validated on its own.
 
 Every problem is reported as ``file:line: field: message`` (line 1-based, 0 for the file as a whole); the exit
 code is 0 when there are no errors (warnings allowed) and 1 otherwise.
@@ -66,7 +67,9 @@ PROVENANCE_KINDS = ("simulated", "real")  # as toolkit.dataset.PROVENANCE_KINDS
 
 DEFAULT_MAX_PER_GROUP = 50
 #: Files a dataset folder may hold besides its record files.
-ALLOWED_EXTRA = (MANIFEST, "ground_truth.json", "ground_truth.json.gz", "README.md")
+ALLOWED_EXTRA = (
+    MANIFEST, "ground_truth.json", "ground_truth.json.gz", "README.md", "import_report.json", "import_report.md",
+)
 _MAX_TEXT = 300  # longest message / field text kept in a problem (values can be megabytes long)
 _MAX_ERRORS_PER_LINE = 100  # in a quarantine entry
 _BLOCK = 1 << 20
@@ -1213,6 +1216,8 @@ def _validate_folder(folder: Path, report: ValidationReport, q: _Quarantine | No
                     severity="warning", kind="stray")
         elif name in ALLOWED_EXTRA or name.startswith("LICENSE"):
             continue
+        elif entry.is_dir() and (entry / MANIFEST).is_file():
+            continue  # a dataset of its own (e.g. an importer's pilot_task3/): validate it separately
         else:
             what = "folder" if entry.is_dir() else "file"
             out.add(name, 0, "<file>", f"stray {what}, not part of a dataset (ignored)",
