@@ -21,7 +21,8 @@ from toolkit.tidy import rater_groups, relevance_long
 def compute(ds: Dataset, settings: Settings) -> Result:
     long = relevance_long(ds)
     groups = rater_groups(ds)
-    groups = {g: [r for r in ids if r in set(long["rater_id"])] for g, ids in groups.items()}
+    judged = set(long["rater_id"].unique())
+    groups = {g: [r for r in ids if r in judged] for g, ids in groups.items()}
     order = groups["human"] + groups["llm"]
     if len(order) < 2:
         from toolkit.jsonl import DataError

@@ -72,8 +72,8 @@ LINKS: dict[str, Link | str] = {
         model={"panel": "label_share", "source": "wildchat", "label": "accepted", "estimate": "model"},
     ),
     "fig2.problematic_gap": Link(
-        "figure2", {"panel": "problematic_gap", "estimate": "observed"},
-        model={"panel": "problematic_gap", "estimate": "model"},
+        "figure2", {"panel": "problematic_gap", "label": "real_minus_synthetic", "estimate": "observed"},
+        model={"panel": "problematic_gap", "label": "real_minus_synthetic", "estimate": "model"},
         note="uncertain + rejected share, real (WildChat) minus synthetic sources",
     ),
     **{

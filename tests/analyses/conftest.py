@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-#: Fast settings for every analysis run in the suite (model fits: 2 chains x 200 draws).
-FAST = ["--draws", "200", "--tune", "200", "--chains", "2", "--n-boot", "200", "--formats", "png"]
+#: Fast settings for every analysis run in the suite (model fits: 2 chains x 100 draws; they need not converge).
+FAST = ["--draws", "100", "--tune", "100", "--chains", "2", "--n-boot", "200", "--formats", "png"]
 SEED = 7
 
 

@@ -45,7 +45,7 @@ def test_writes_csv_json_and_png_of_declared_width(name, outputs):
     if analysis.uses_model:
         models = meta["settings"]["models"]
         assert models and all({"model", "model_version", "sampler", "diagnostics", "converged"} <= set(m) for m in models)
-        assert models[0]["sampler"]["draws"] == 200 and models[0]["sampler"]["chains"] == 2
+        assert models[0]["sampler"]["draws"] == 100 and models[0]["sampler"]["chains"] == 2
     image = mpimg.imread(out / f"{name}.png")
     assert image.shape[1] == round(analysis.width * DPI)
     assert 0.2 * image.shape[1] < image.shape[0] < 2.5 * image.shape[1]

@@ -1,0 +1,132 @@
+"""Model-based analyses: the CSV numbers are the fitted models' summaries and the toolkit's observed statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.analyses.conftest import require_models
+
+SETTINGS_SEED = 20260606
+FIT = {"draws": 100, "tune": 100, "chains": 2, "seed": SETTINGS_SEED}
+N_BOOT = 200
+
+
+def _fit(name, ds):
+    """The same fit the analysis made (a cache hit: same data, model, settings)."""
+    import warnings
+
+    from toolkit.models import ConvergenceWarning, fit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit(name, ds, **FIT)
+
+
+def _read(outputs, name):
+    return pd.read_csv(outputs(name) / f"{name}.csv")
+
+
+def _close(a, b):
+    np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-5, atol=1e-12)
+
+
+def test_figure2_rows_are_extraction_model_and_observed_shares(outputs, small_ds):
+    from toolkit.stage_stats import extraction_label_shares, failure_mode_shares, problematic_gap
+
+    table = _read(outputs, "figure2")
+    fit = _fit("extraction", small_ds)
+    src = fit.summaries["sources"]
+    model = table[(table["panel"] == "label_share") & (table["estimate"] == "model")]
+    merged = model.merge(src.assign(label=src["quantity"].str.removesuffix("_share")), on=["source", "label"],
+                         suffixes=("", "_tk"))
+    assert len(merged) == len(model) == 4 * src["source"].nunique()
+    _close(merged[["value", "ci_low", "ci_high"]], merged[["mean", "ci_low_tk", "ci_high_tk"]])
+    observed = extraction_label_shares(small_ds, n_boot=N_BOOT, seed=SETTINGS_SEED)
+    got = table[(table["panel"] == "label_share") & (table["estimate"] == "observed")].merge(
+        observed, on=["source", "label"], suffixes=("", "_tk"))
+    assert len(got) == len(observed)
+    _close(got[["value", "ci_low", "ci_high"]], got[["value_tk", "ci_low_tk", "ci_high_tk"]])
+    gap = problematic_gap(small_ds, n_boot=N_BOOT, seed=SETTINGS_SEED).set_index("quantity")
+    row = table[(table["panel"] == "problematic_gap") & (table["estimate"] == "observed")
+                & (table["label"] == "real_minus_synthetic")].iloc[0]
+    assert row["value"] == pytest.approx(gap.loc["real_minus_synthetic", "value"], rel=1e-5)
+    modes = failure_mode_shares(small_ds, n_boot=N_BOOT, seed=SETTINGS_SEED)
+    _close(table.loc[table["panel"] == "failure_mode", "value"], modes["value"])
+    assert "published" not in table.columns
+
+
+def test_judges_rows_are_judge_model_summaries(outputs, small_ds):
+    table = _read(outputs, "judges")
+    raters = _fit("judge", small_ds).summaries["raters"]
+    model = table[(table["estimate"] == "model") & (table["group"] != "difference")]
+    merged = model.merge(raters, on=["rater", "quantity"], suffixes=("", "_tk"))
+    assert len(merged) == len(model) == 3 * raters["rater"].nunique()
+    _close(merged[["value", "ci_low", "ci_high"]], merged[["mean", "ci_low_tk", "ci_high_tk"]])
+
+
+def test_figure5_rows_are_rating_model_and_observed_means(outputs, small_ds):
+    from toolkit.stage_stats import rating_summary
+
+    table = _read(outputs, "figure5")
+    gens = _fit("rating", small_ds).summaries["generators"]
+    model = table[(table["estimate"] == "model") & (table["generator"] != "all")]
+    merged = model.merge(gens, left_on=["generator", "statistic"], right_on=["generator", "quantity"],
+                         suffixes=("", "_tk"))
+    assert len(merged) == len(model) == 2 * gens["generator"].nunique()
+    _close(merged[["value", "ci_low", "ci_high"]], merged[["mean", "ci_low_tk", "ci_high_tk"]])
+    observed = rating_summary(small_ds, by="generator", n_boot=N_BOOT, seed=SETTINGS_SEED)
+    got = table[table["estimate"] == "observed"].merge(observed, on=["generator", "statistic"], suffixes=("", "_tk"))
+    assert len(got) == 2 * observed["generator"].nunique()
+    _close(got[["value", "ci_low", "ci_high"]], got[["value_tk", "ci_low_tk", "ci_high_tk"]])
+    ratings = small_ds.frame("response_ratings")
+    kinds = small_ds.frame("raters").set_index("rater_id")["kind"]
+    human = ratings[ratings["rater_id"].map(kinds) == "human"]["rating"]
+    overall = table[(table["generator"] == "all") & (table["statistic"] == "mean_rating") & (table["estimate"] == "observed")]
+    assert overall["value"].iloc[0] == pytest.approx(human.mean(), rel=1e-6)
+
+
+def test_figure6_rows_are_rating_model_mention_effects_and_raw_differences(outputs, small_ds):
+    from toolkit.stage_stats import mention_differences
+
+    table = _read(outputs, "figure6")
+    mention = _fit("rating", small_ds).summaries["mention"]
+    rating = mention[mention["quantity"] == "rating"]
+    model = table[table["estimate"] == "model"].merge(rating, left_on="judge", right_on="rater", suffixes=("", "_tk"))
+    assert len(model) == len(rating)
+    _close(model[["value", "ci_low", "ci_high"]], model[["mean", "ci_low_tk", "ci_high_tk"]])
+    assert (model["significant"] == model["significant_tk"]).all()
+    raw = mention_differences(small_ds, n_boot=N_BOOT, seed=SETTINGS_SEED)
+    got = table[table["estimate"] == "observed"].merge(raw, on="judge", suffixes=("", "_tk"))
+    _close(got[["value", "ci_low", "ci_high"]], got[["value_tk", "ci_low_tk", "ci_high_tk"]])
+    assert table["judge"].iloc[0] == "human"  # humans first
+
+
+def test_figure7_spearman_is_metrics_correlation_of_the_plotted_points(outputs, small_ds):
+    from toolkit.metrics import correlation
+    from toolkit.stage_stats import mention_rates
+
+    table = _read(outputs, "figure7")
+    rates = table[table["statistic"] == "mention_rate"].set_index("model")
+    effects = table[table["statistic"] == "mention_effect"].set_index("model").loc[rates.index]
+    expected = mention_rates(small_ds, n_boot=N_BOOT, seed=SETTINGS_SEED).set_index("generator").loc[rates.index]
+    _close(rates["value"], expected["value"])
+    corr = correlation(rates["value"].to_numpy(), effects["value"].to_numpy(), method="spearman").iloc[0]
+    row = table[table["statistic"] == "spearman"].iloc[0]
+    assert row["value"] == pytest.approx(corr["value"], rel=1e-5)
+    assert row["p_value"] == pytest.approx(corr["p_value"], rel=1e-4)
+    assert row["n"] == len(rates) == 5
+
+
+def test_unconverged_fit_is_reported_in_json_and_footer(outputs):
+    import json
+
+    for name in ("figure5", "judges"):
+        require_models(name)
+        meta = json.loads((outputs(name) / f"{name}.json").read_text())
+        models = meta["settings"]["models"]
+        if not all(m["converged"] for m in models):
+            assert meta["settings"]["converged"] is False
+            assert any("did not converge" in w for w in meta["warnings"])
+            assert "did not converge" in meta["caption"]
