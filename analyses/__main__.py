@@ -24,6 +24,16 @@ def _analysis(name: str) -> Analysis:
     return importlib.import_module(f"analyses.{name}").ANALYSIS
 
 
+def _warnings(written: dict) -> list[str]:
+    """The warnings an analysis recorded in its provenance JSON (e.g. a fit that did not converge)."""
+    import json
+
+    try:
+        return list(json.loads(written["json"].read_text(encoding="utf-8")).get("warnings", []))
+    except (KeyError, OSError, ValueError):
+        return []
+
+
 def _names(spec: str | None) -> list[str]:
     if not spec:
         return []
@@ -62,9 +72,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = False
     t_all = time.perf_counter()
     width = max(len(n) for n in names) if names else 0
+    import logging
+
+    logging.getLogger("toolkit.models").setLevel(logging.ERROR)  # convergence verdicts go to footers and JSON
     for i, name in enumerate(names, 1):
-        analysis = _analysis(name)
         prefix = f"[{i:>{len(str(len(names)))}}/{len(names)}] {name:<{width}}"
+        try:
+            analysis = _analysis(name)
+        except ImportError as exc:
+            runs[name] = reasons[name] = f"failed: cannot import analyses.{name}: {exc}"
+            failed = True
+            print(f"{prefix}  FAILED: {exc}", file=sys.stderr, flush=True)
+            continue
         missing = [n for n in analysis.needs if not ds.has(n)]
         if missing:
             reason = "skipped: the dataset has no " + ", ".join(f"{m}.jsonl" for m in missing)
@@ -76,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prefix}  {what} ...", end="", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         try:
-            execute(analysis, settings, ds)
+            written = execute(analysis, settings, ds)
         except DataError as exc:
             runs[name] = reasons[name] = f"error: {exc}"
             failed = True
@@ -89,8 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc(file=sys.stderr)
             continue
         elapsed = time.perf_counter() - t0
-        runs[name] = "ok"
+        notes = _warnings(written)
+        runs[name] = "ok" + "".join(f"; WARNING: {w}" for w in notes)
         print(f" ok ({elapsed:.1f} s)", file=sys.stderr, flush=True)
+        for note in notes:
+            print(f"      warning: {note}", file=sys.stderr, flush=True)
     if not args.no_report:
         from toolkit.report import write_report
 

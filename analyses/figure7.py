@@ -29,7 +29,7 @@ from analyses._common import (
 from toolkit.dataset import Dataset
 from toolkit.jsonl import DataError
 from toolkit.metrics import correlation
-from toolkit.stage_stats import mention_rates
+from toolkit.stage_stats import mention_differences, mention_rates
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
@@ -52,12 +52,22 @@ def compute(ds: Dataset, settings: Settings) -> Result:
                       "ci_low": e["ci_low"].to_numpy(), "ci_high": e["ci_high"].to_numpy(), "p_value": np.nan,
                       "n": np.nan}),
     ], ignore_index=True)
+    raw = mention_differences(ds, n_boot=settings.n_boot, seed=settings.seed).set_index("judge").loc[models]
+    per_model = pd.concat([per_model, pd.DataFrame({
+        "model": models, "statistic": "mention_effect_observed", "value": raw["value"].to_numpy(),
+        "ci_low": raw["ci_low"].to_numpy(), "ci_high": raw["ci_high"].to_numpy(), "p_value": np.nan,
+        "n": (raw["n_mention"] + raw["n_other"]).to_numpy(),
+    })], ignore_index=True)
     corr = correlation(r["value"].to_numpy(), e["mean"].to_numpy(), method="spearman").iloc[0]
+    corr_obs = correlation(r["value"].to_numpy(), raw["value"].to_numpy(), method="spearman").iloc[0]
     summary = pd.DataFrame([
-        {"model": "all", "statistic": "spearman", "value": corr["value"], "ci_low": corr["ci_low"],
-         "ci_high": corr["ci_high"], "p_value": corr["p_value"], "n": len(models)},
-        {"model": "all", "statistic": "spearman_p_value", "value": corr["p_value"], "ci_low": np.nan,
-         "ci_high": np.nan, "p_value": np.nan, "n": len(models)},
+        {"model": "all", "statistic": name, "value": c["value"], "ci_low": c["ci_low"],
+         "ci_high": c["ci_high"], "p_value": c["p_value"], "n": len(models)}
+        for name, c in (("spearman", corr), ("spearman_observed", corr_obs))
+    ] + [
+        {"model": "all", "statistic": f"{name}_p_value", "value": c["p_value"], "ci_low": np.nan,
+         "ci_high": np.nan, "p_value": np.nan, "n": len(models)}
+        for name, c in (("spearman", corr), ("spearman_observed", corr_obs))
     ])
     table = pd.concat([per_model, summary], ignore_index=True)
     table["n"] = table["n"].astype("Int64")
@@ -67,7 +77,8 @@ def compute(ds: Dataset, settings: Settings) -> Result:
             "Per model: explicit-mention rate as a generator (share of rated attribute cells mentioned "
             "explicitly; 95% bootstrap interval over responses) against the mention effect as a judge (rating "
             f"model, rating scale; {pct(level)} credible interval). Spearman r = {corr['value']:.2f}, "
-            f"p = {corr['p_value']:.3f}, n = {len(models)} models."
+            f"p = {corr['p_value']:.3g}, n = {len(models)} models. With the raw (observed) mention differences "
+            f"as judge effects, as in the paper: r = {corr_obs['value']:.2f}, p = {corr_obs['p_value']:.3g}."
         ),
         settings=model_settings(settings, fit, correlation="Spearman on the point estimates (pingouin), n = models"),
         warnings=fit_warnings(fit),

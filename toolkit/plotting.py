@@ -258,6 +258,9 @@ def interval_panels(
     axes = axes[0]
     shown = table[table[row].isin(rows) & table["metric"].isin(metrics)]
     groups_seen: list[str] = list(dict.fromkeys(str(g) for g in shown[group]))
+    if styles:  # groups with a style come in the order of ``styles``
+        rank = {k: i for i, k in enumerate(styles)}
+        groups_seen.sort(key=lambda g: rank.get(g, len(rank)))
 
     def style_of(kind: str) -> dict[str, Any]:
         base = {"color": GROUP_COLORS.get(kind, PALETTE["black"]), "marker": GROUP_MARKERS.get(kind, "o")}
@@ -275,13 +278,19 @@ def interval_panels(
         span = hi_x - lo_x if hi_x > lo_x else 1.0
         if refs and metric in refs:
             ax.axvline(refs[metric], color="#777777", lw=0.7, ls="--", zorder=0)
-        for gi, kind in enumerate(groups_seen):
+        # dodge the groups present in each row symmetrically around the row
+        in_row: dict[Any, list[str]] = {}
+        for r_, g_ in zip(part[row], part[group].astype(str), strict=True):
+            if g_ not in in_row.setdefault(r_, []):
+                in_row[r_].append(g_)
+        for k_ in in_row:
+            in_row[k_].sort(key=groups_seen.index)
+        for kind in groups_seen:
             sub = part[part[group].astype(str) == kind]
             if sub.empty:
                 continue
             st = style_of(kind)
-            shift = (gi - (len(groups_seen) - 1) / 2) * dodge
-            ys = [ypos[m] + shift for m in sub[row]]
+            ys = [ypos[m] + (in_row[m].index(kind) - (len(in_row[m]) - 1) / 2) * dodge for m in sub[row]]
             ax.errorbar(
                 sub["value"], ys, xerr=np.nan_to_num(interval_errors(sub, "value")), fmt=st["marker"], ms=3.5,
                 color=st["color"], ecolor=st["color"], mfc=st.get("mfc", st["color"]), elinewidth=1.0, capsize=1.5,
@@ -311,7 +320,8 @@ def interval_panels(
     handles += [h for h, _ in extra_legend]
     labels += [label for _, label in extra_legend]
     if handles:
-        fig.legend(handles, labels, loc="outside upper center", ncols=len(handles), frameon=False)
+        ncols = len(handles) if len(handles) <= 3 or width >= 1.5 * sum(len(lb) for lb in labels) * 7 * 0.55 / 72 else (len(handles) + 1) // 2
+        fig.legend(handles, labels, loc="outside upper center", ncols=ncols, frameon=False)
     return fig, axes
 
 

@@ -39,6 +39,9 @@ class Link:
         Filters of the row with the model-based estimate of the same quantity, if any.
     complement : bool
         Report ``1 - value`` (e.g. the share rated no better from the share rated better).
+    mean_of_rows : bool
+        ``filters`` match several rows (e.g. every reward model); report the mean of their values (no
+        interval) and list the rows in the note.
     note : str
         What exactly is compared.
     """
@@ -47,6 +50,7 @@ class Link:
     filters: Mapping[str, Any]
     model: Mapping[str, Any] | None = None
     complement: bool = False
+    mean_of_rows: bool = False
     note: str = ""
 
 
@@ -117,11 +121,14 @@ LINKS: dict[str, Link | str] = {
         )
         for key, judge in (("human", "human"), ("gpt-5.4", "gpt-5.4"), ("claude-sonnet-4.6", "claude-sonnet-4.6"))
     },
-    "fig7.spearman": Link("figure7", {"statistic": "spearman"}, note="n = number of models"),
-    "fig7.p_value": Link("figure7", {"statistic": "spearman_p_value"}),
+    "fig7.spearman": Link(
+        "figure7", {"statistic": "spearman_observed"}, model={"statistic": "spearman"},
+        note="judge effects: raw mention differences (model column: rating-model effects); n = number of models",
+    ),
+    "fig7.p_value": Link("figure7", {"statistic": "spearman_observed_p_value"}, model={"statistic": "spearman_p_value"}),
     "fig7.claude.mention_rate": Link("figure7", {"model": "claude-sonnet-4.6", "statistic": "mention_rate"}),
     "rewards.spearman": Link(
-        "rewards", {"scorer": "reward models (mean)", "statistic": "spearman"},
+        "rewards", {"kind": "reward_model", "statistic": "spearman", "estimate": "observed"}, mean_of_rows=True,
         note="mean over the reward models of their Spearman with the human mean rating",
     ),
     **{
@@ -147,14 +154,18 @@ COLUMNS = [
 ]
 
 
-def _select(frame: pd.DataFrame, filters: Mapping[str, Any]) -> pd.Series | None:
+def _select_all(frame: pd.DataFrame, filters: Mapping[str, Any]) -> pd.DataFrame | None:
     mask = pd.Series(True, index=frame.index)
     for col, val in filters.items():
         if col not in frame.columns:
             return None
         mask &= frame[col].astype(str) == str(val)
-    hits = frame[mask]
-    return hits.iloc[0] if len(hits) == 1 else None
+    return frame[mask]
+
+
+def _select(frame: pd.DataFrame, filters: Mapping[str, Any]) -> pd.Series | None:
+    hits = _select_all(frame, filters)
+    return hits.iloc[0] if hits is not None and len(hits) == 1 else None
 
 
 def _num(row: pd.Series | None, col: str) -> float:
@@ -231,6 +242,15 @@ def build_report(out_dir: str | Path, ds: Dataset, status: Mapping[str, str] | N
             if frame is None:
                 reason = status.get(link.analysis) or stale.get(link.analysis) or f"{link.analysis}.csv was not written"
                 row["note"] = f"{link.analysis} did not run: {reason}"
+            elif link.mean_of_rows:
+                hits = _select_all(frame, link.filters)
+                if hits is None or hits.empty:
+                    row["note"] = f"{link.analysis}.csv has no value for this statistic (e.g. the rater is absent)"
+                else:
+                    each = ", ".join(f"{r['scorer'] if 'scorer' in r else ''} {float(r['value']):.3f}".strip()
+                                     for _, r in hits.iterrows())
+                    row.update(regenerated=float(hits["value"].astype(float).mean()), status="regenerated",
+                               note=f"{link.note} ({each})", **{"from": f"{link.analysis}.csv on {source}"})
             else:
                 hit = _select(frame, link.filters)
                 value = _num(hit, "value")
@@ -259,6 +279,8 @@ def _f(v: float, kind: str = "") -> str:
         return ""
     if kind == "count" and float(v).is_integer():
         return f"{int(v):,}"
+    if kind == "p" and abs(v) < 0.001:
+        return f"{v:.1e}"
     return f"{v:.3f}"
 
 
@@ -304,7 +326,7 @@ def report_markdown(report: pd.DataFrame, ds: Dataset, *, runs: Mapping[str, str
             reg, diff = "not regenerated", ""
         model = ""
         if math.isfinite(r["model"]):
-            model = _f(r["model"])
+            model = _f(r["model"], "p" if kind == "p" else "")
             if math.isfinite(r["model_ci_low"]):
                 model += f" [{_f(r['model_ci_low'])}, {_f(r['model_ci_high'])}]"
         cells = [f"`{r['key']}`", r["where"], r["statistic"], _f(r["published"], kind), reg, diff, model,

@@ -708,10 +708,9 @@ def scorer_spearman(ds: Dataset, *, ci: float = 0.95) -> pd.DataFrame:
     frame = pd.concat(parts, ignore_index=True)
     frame = frame[frame["cell"].isin(set(ref["cell"]))]
     kinds = _kinds(ds)
-    from toolkit.tidy import ordered_raters
-
-    order = [r for r in ordered_raters(ds.frame("raters"), "reward_model") if r in set(frame["scorer_id"])]
-    order += sorted(set(frame["scorer_id"]) - set(order))
+    raters = ds.frame("raters")
+    listed = [r for r in raters.loc[raters["kind"] == "reward_model", "rater_id"] if r in set(frame["scorer_id"])]
+    order = listed + sorted(set(frame["scorer_id"]) - set(listed))  # reward models in raters.jsonl order
     cols = ["scorer", "kind", "metric", "value", "ci_low", "ci_high", "n_items", "p_value"]
     if not order:
         return pd.DataFrame(columns=cols)
