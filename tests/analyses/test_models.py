@@ -179,4 +179,4 @@ def test_rewards_rows_are_raw_spearman_and_correlation_model(outputs, small_ds):
     scorers = corr["scorers"].set_index(["scorer", "quantity"])
     model = table[table["estimate"] == "model"]
     model = model[model["statistic"] != "noise_ceiling"]
-    _close(model["value"], [scorers.loc[(s, q), "mean"] for s, q in zip(model["scorer"], model["statistic"])])
+    _close(model["value"], [scorers.loc[(s, q), "mean"] for s, q in zip(model["scorer"], model["statistic"], strict=True)])
