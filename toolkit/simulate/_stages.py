@@ -1,0 +1,650 @@
+"""The study design and every latent draw, as numpy arrays (no records here; see ``_records``).
+
+Draw order is fixed (design, stage 1, stage 2, stage 3, conversations) so a seed always gives the same study.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+from scipy.special import expit, logit
+from scipy.stats import rankdata
+from threadpoolctl import threadpool_limits
+
+from toolkit.simulate._sampling import OrthogonalDraws, Sampler
+from toolkit.simulate.config import (
+    BASELINES,
+    FAILURE_MODES,
+    LLMS,
+    REWARD_MODELS,
+    SOURCES,
+    VERIFIER,
+    SimulationConfig,
+)
+
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(40)
+_GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
+
+#: Stage-1 label codes (ordinal, higher = better).
+REJECTED, UNCERTAIN, ACCEPTED = 0, 1, 2
+SOURCE_TAGS = {"wildchat": "wc"}
+
+
+def _width(n: int, minimum: int) -> int:
+    return max(minimum, len(str(n)))
+
+
+def _scaled(n: int, scale: float, minimum: int = 1) -> int:
+    return max(minimum, int(round(n * scale)))
+
+
+@attrs.define
+class Sizes:
+    """Derived sizes at the config's scale."""
+
+    users_per_source: dict[str, int]
+    n_attributes: int
+    n_prompts: int
+    n_pairs: int
+    n_items: int
+    stage3_pairs: int
+    n_ratings: int
+    n_conversations: int
+    n_humans: int
+
+    @classmethod
+    def of(cls, config: SimulationConfig) -> Sizes:
+        d, s = config.design, config.size_scale
+        users = {src: _scaled(n, s, 2 if src == SOURCES[0] else 1) for src, n in d.users_per_source.items()}
+        n_prompts = _scaled(d.n_prompts, s)
+        n_wc = users[SOURCES[0]]
+        n_pairs = d.users_per_prompt * n_prompts
+        lo, hi = d.prompts_per_user
+        if not lo * n_wc <= n_pairs <= hi * n_wc:
+            raise ValueError(
+                f"{n_pairs} pairs cannot be spread over {n_wc} users with {lo}-{hi} prompts each; "
+                "adjust the design"
+            )
+        return cls(
+            users_per_source=users,
+            n_attributes=_scaled(d.n_attributes, s),
+            n_prompts=n_prompts,
+            n_pairs=n_pairs,
+            n_items=_scaled(d.n_relevance_items, s),
+            stage3_pairs=_scaled(d.stage3_pairs, s),
+            n_ratings=_scaled(d.n_attribute_ratings, s),
+            n_conversations=max(_scaled(d.n_conversations, s), d.min_conversations_per_user * n_wc),
+            n_humans=d.n_human_annotators * config.rater_scale,
+        )
+
+
+@attrs.define
+class Study:
+    """Everything drawn for one simulated study (arrays indexed by position; ids built from them)."""
+
+    config: SimulationConfig
+    seed: int
+    sizes: Sizes
+    # users
+    user_ids: list[str] = attrs.field(factory=list)
+    user_source: np.ndarray = None  # index into SOURCES
+    user_number: np.ndarray = None  # 1-based global number (ids)
+    user_n_attr: np.ndarray = None
+    user_first_attr: np.ndarray = None
+    human_ids: list[str] = attrs.field(factory=list)
+    # attributes
+    attr_ids: list[str] = attrs.field(factory=list)
+    attr_user: np.ndarray = None
+    attr_confidence: np.ndarray = None
+    # stage 1
+    s1_v: np.ndarray = None
+    s1_w: np.ndarray = None
+    s1_label: np.ndarray = None  # (n_attr, n_humans) codes
+    s1_failure: np.ndarray = None  # (n_attr, n_humans) index into FAILURE_MODES or -1
+    s1_problematic_majority: np.ndarray = None
+    s1_verifier_flag: dict[str, np.ndarray] = attrs.field(factory=dict)
+    s1_verifier_prob: dict[str, np.ndarray] = attrs.field(factory=dict)
+    # stage 2
+    prompt_ids: list[str] = attrs.field(factory=list)
+    pair_user: np.ndarray = None
+    pair_prompt: np.ndarray = None
+    item_pair: np.ndarray = None
+    item_attr: np.ndarray = None
+    s2_b: np.ndarray = None
+    s2_p: np.ndarray = None
+    s2_z: np.ndarray = None
+    s2_u: dict[str, np.ndarray] = attrs.field(factory=dict)
+    s2_yes_h: np.ndarray = None  # (n_items, n_humans)
+    s2_yes_l: np.ndarray = None  # (n_items, 5)
+    s2_majority: np.ndarray = None
+    s2_base_pred: dict[str, np.ndarray] = attrs.field(factory=dict)
+    s2_base_score: dict[str, np.ndarray] = attrs.field(factory=dict)
+    # stage 3
+    s3_pairs: np.ndarray = None  # pair indices
+    s3_item_pair: np.ndarray = None
+    s3_item_gen: np.ndarray = None
+    unit_item: np.ndarray = None
+    unit_attr: np.ndarray = None
+    unit_mention: np.ndarray = None
+    s3_q: np.ndarray = None  # per item
+    s3_a: np.ndarray = None  # per unit
+    s3_Q: np.ndarray = None
+    s3_h: np.ndarray = None
+    s3_latent_h: np.ndarray = None  # (n_units, n_humans) latent eta + logistic noise
+    s3_latent_l: np.ndarray = None  # (n_units, 5)
+    s3_e_l: np.ndarray = None  # (n_units, 5)
+    s3_rating_h: np.ndarray = None
+    s3_rating_l: np.ndarray = None
+    s3_rm: np.ndarray = None  # (n_units, n_rm)
+    s3_conditioning: dict = attrs.field(factory=dict)
+    # conversations
+    conv_user: np.ndarray = None
+    conv_number: np.ndarray = None
+    conv_exchanges: np.ndarray = None
+
+
+# ------------------------------------------------------------------------------------------------------
+# Design helpers
+# ------------------------------------------------------------------------------------------------------
+
+
+def _spread(rng: np.random.Generator, n: int, total: int, lo: int, hi: int) -> np.ndarray:
+    """``n`` integers in ``[lo, hi]`` summing to ``total``, spread at random."""
+    if not lo * n <= total <= hi * n:
+        raise ValueError(f"cannot spread {total} over {n} units with {lo}-{hi} each")
+    d = np.full(n, lo)
+    rest = total - lo * n
+    while rest > 0:
+        cand = np.flatnonzero(d < hi)
+        pick = rng.choice(cand, size=min(rest, len(cand)), replace=False)
+        d[pick] += 1
+        rest -= len(pick)
+    return d
+
+
+def _fit_weighted_sum(
+    rng: np.random.Generator, n: np.ndarray, weights: np.ndarray, target: int, lo: int, hi: int
+) -> np.ndarray:
+    """Adjust integers ``n`` (within ``[lo, hi]``) by unit steps until ``sum(weights * n) == target``."""
+    n = n.copy()
+    diff = int(target - (weights * n).sum())
+    while diff != 0:
+        step = 1 if diff > 0 else -1
+        movable = (n + step >= lo) & (n + step <= hi)
+        single = movable & (weights <= abs(diff))
+        if single.any():
+            k = rng.choice(np.flatnonzero(single))
+            n[k] += step
+            diff -= step * int(weights[k])
+            continue
+        # A pair move: +step on a, -step on b changes the sum by step * (w_a - w_b).
+        back = (n - step >= lo) & (n - step <= hi)
+        cands = [
+            (a, b)
+            for a in np.flatnonzero(movable)
+            for b in np.flatnonzero(back)
+            if a != b and 0 < weights[a] - weights[b] <= abs(diff)
+        ]
+        if not cands:
+            raise ValueError(f"cannot reach a weighted total of {target} within {lo}-{hi}")
+        a, b = cands[rng.integers(len(cands))]
+        n[a] += step
+        n[b] -= step
+        diff -= step * int(weights[a] - weights[b])
+    return n
+
+
+def _assign_pairs(
+    rng: np.random.Generator, degrees: np.ndarray, n_prompts: int, per_prompt: int
+) -> np.ndarray:
+    """A (n_prompts, per_prompt) table of user indices: user ``u`` appears ``degrees[u]`` times, never twice
+    in a row (a random bipartite graph with the given degrees)."""
+    table = rng.permutation(np.repeat(np.arange(len(degrees)), degrees)).reshape(n_prompts, per_prompt)
+    for _ in range(100 * table.size):
+        bad = [
+            (r, j) for r in range(n_prompts) for j in range(per_prompt) if (table[r] == table[r, j]).sum() > 1
+        ]
+        if not bad:
+            return table
+        r, j = bad[rng.integers(len(bad))]
+        r2, j2 = int(rng.integers(n_prompts)), int(rng.integers(per_prompt))
+        u, u2 = table[r, j], table[r2, j2]
+        if r2 != r and u not in table[r2] and u2 not in table[r]:
+            table[r, j], table[r2, j2] = u2, u
+    raise ValueError("could not pair users with prompts without repeats; adjust the design")
+
+
+# ------------------------------------------------------------------------------------------------------
+# The draws
+# ------------------------------------------------------------------------------------------------------
+
+
+def draw_study(config: SimulationConfig, seed: int) -> Study:
+    """Draw the whole study. Independent sub-streams per stage keep each stage's draws stable."""
+    sizes = Sizes.of(config)
+    study = Study(config=config, seed=seed, sizes=sizes)
+    streams = np.random.SeedSequence(seed).spawn(5)
+    rngs = [np.random.default_rng(s) for s in streams]
+    # The linear algebra here is on thin matrices, where BLAS threads cost far more than they save.
+    with threadpool_limits(limits=1, user_api="blas"):
+        _design(study, rngs[0])
+        _stage1(study, Sampler(rngs[1], config.balanced))
+        _stage2(study, Sampler(rngs[2], config.balanced))
+        _stage3(study, Sampler(rngs[3], config.balanced))
+        _conversations(study, rngs[4])
+    return study
+
+
+def _design(study: Study, rng: np.random.Generator) -> None:
+    cfg, sz = study.config.design, study.sizes
+    lo, hi = cfg.attributes_per_user
+    # users, numbered globally in source order
+    sources = np.concatenate([np.full(sz.users_per_source[s], i) for i, s in enumerate(SOURCES)])
+    n_users = len(sources)
+    uw = _width(n_users, 4)
+    study.user_source = sources
+    study.user_number = np.arange(1, n_users + 1)
+    study.user_ids = [
+        f"u-{SOURCE_TAGS.get(SOURCES[s], SOURCES[s])}-{k:0{uw}d}"
+        for s, k in zip(sources, study.user_number, strict=True)
+    ]
+    study.human_ids = [f"human-{k}" for k in range(1, sz.n_humans + 1)]
+    n_wc = sz.users_per_source[SOURCES[0]]
+    # stage-2 pairs: prompts per WildChat user, then a random bipartite graph
+    degrees = _spread(rng, n_wc, sz.n_pairs, *cfg.prompts_per_user)
+    table = _assign_pairs(rng, degrees, sz.n_prompts, cfg.users_per_prompt)
+    pairs = sorted((int(u), p) for p in range(sz.n_prompts) for u in table[p])
+    study.pair_user = np.array([u for u, _ in pairs])
+    study.pair_prompt = np.array([p for _, p in pairs])
+    pw = _width(sz.n_prompts, 3)
+    study.prompt_ids = [f"p-{cfg.prompt_source}-{k:0{pw}d}" for k in range(1, sz.n_prompts + 1)]
+    # profile sizes: WildChat users so that the pairs hold n_items items; synthetic users take the rest
+    start = lo + np.round((hi - lo) * rng.beta(*cfg.profile_size_shape, n_wc)).astype(int)
+    n_wc_attr = _fit_weighted_sum(rng, start, degrees, sz.n_items, lo, hi)
+    n_syn = n_users - n_wc
+    rest = sz.n_attributes - int(n_wc_attr.sum())
+    if n_syn:
+        start = lo + np.round((hi - lo) * rng.beta(*cfg.synthetic_profile_size_shape, n_syn)).astype(int)
+        n_syn_attr = _fit_weighted_sum(rng, start, np.ones(n_syn, dtype=int), rest, lo, hi)
+    elif rest:
+        raise ValueError("no synthetic users to hold the remaining attributes")
+    else:
+        n_syn_attr = np.zeros(0, dtype=int)
+    study.user_n_attr = np.concatenate([n_wc_attr, n_syn_attr])
+    study.user_first_attr = np.concatenate([[0], np.cumsum(study.user_n_attr)[:-1]])
+    study.attr_user = np.repeat(np.arange(n_users), study.user_n_attr)
+    aw = _width(hi, 2)
+    study.attr_ids = [
+        f"a-{study.user_number[u]:0{uw}d}-{k:0{aw}d}"
+        for u in range(n_users)
+        for k in range(1, study.user_n_attr[u] + 1)
+    ]
+    study.attr_confidence = np.round(rng.uniform(*cfg.confidence_range, len(study.attr_ids)), 2)
+    # stage-2 items: each pair x the user's profile, in pair order
+    counts = study.user_n_attr[study.pair_user]
+    study.item_pair = np.repeat(np.arange(len(pairs)), counts)
+    study.item_attr = np.concatenate(
+        [study.user_first_attr[u] + np.arange(study.user_n_attr[u]) for u in study.pair_user]
+    )
+
+
+def _majority(yes: np.ndarray) -> np.ndarray:
+    """Strict majority of the columns (more than half say yes)."""
+    return yes.sum(axis=1) * 2 > yes.shape[1]
+
+
+def _operating_point(sampler: Sampler, truth: np.ndarray, precision: float, recall: float) -> np.ndarray:
+    """Predictions with the given precision and recall against ``truth`` (quota when balanced)."""
+    pos, neg = np.flatnonzero(truth), np.flatnonzero(~truth)
+    tp_expected = recall * len(pos)
+    fp_expected = min(tp_expected * (1 - precision) / precision, len(neg))
+    pred = np.zeros(len(truth), dtype=bool)
+    if sampler.balanced:
+        tp, fp = int(round(tp_expected)), int(round(fp_expected))
+        pred[pos] = sampler.exact_count(len(pos), tp)
+        pred[neg] = sampler.exact_count(len(neg), fp)
+    else:
+        pred[pos] = sampler.rng.random(len(pos)) < recall
+        if len(neg):
+            pred[neg] = sampler.rng.random(len(neg)) < fp_expected / len(neg)
+    return pred
+
+
+def _margins(sampler: Sampler, n: int, floor: float, spread: float) -> np.ndarray:
+    return floor + spread * np.abs(sampler.rng.standard_normal(n))
+
+
+def _stage1(study: Study, sampler: Sampler) -> None:
+    cfg = study.config.stage1
+    n_attr, n_h = len(study.attr_ids), study.sizes.n_humans
+    src = study.user_source[study.attr_user]
+    alpha = np.array([cfg.alpha[s] for s in SOURCES])
+    study.s1_v = sampler.normal_within(study.user_source, cfg.sd_user)
+    study.s1_w = sampler.normal(n_h, cfg.sd_annotator)
+    noise = np.empty((n_attr, n_h))
+    for s in range(len(SOURCES)):
+        sel = src == s
+        noise[sel] = sampler.logistic(int(sel.sum()) * n_h).reshape(-1, n_h)
+    eta = (alpha[src] + study.s1_v[study.attr_user])[:, None] + study.s1_w[None, :] + noise
+    c1, c2 = cfg.cutpoints
+    label = np.where(eta > c2, ACCEPTED, np.where(eta > c1, UNCERTAIN, REJECTED))
+    study.s1_label = label
+    problem = label != ACCEPTED
+    failure = np.full(label.shape, -1)
+    shares = np.array([cfg.failure_mode_shares[m] for m in FAILURE_MODES])
+    failure[problem] = sampler.categorical(int(problem.sum()), shares)
+    study.s1_failure = failure
+    study.s1_problematic_majority = _majority(problem)
+    m0, m1 = cfg.verifier_margin
+    for rid in (VERIFIER, *LLMS):
+        precision, recall = cfg.verifier_operating_points[rid]
+        flag = _operating_point(sampler, study.s1_problematic_majority, precision, recall)
+        margin = _margins(sampler, n_attr, m0, m1)
+        study.s1_verifier_flag[rid] = flag
+        study.s1_verifier_prob[rid] = np.round(expit(np.where(flag, -margin, margin)), 4)
+
+
+def _stage2(study: Study, sampler: Sampler) -> None:
+    cfg = study.config.stage2
+    n_items, n_h = len(study.item_pair), study.sizes.n_humans
+    study.s2_b = sampler.normal(len(study.prompt_ids), cfg.sd_prompt)
+    prompt_of_item = study.pair_prompt[study.item_pair]
+    study.s2_p = expit(cfg.mu + study.s2_b[prompt_of_item])
+    z = sampler.bernoulli(study.s2_p)
+    study.s2_z = z
+    for g in ("human", "llm"):
+        u = np.empty(n_items)
+        for stratum in (False, True):
+            sel = z == stratum
+            u[sel] = sampler.normal(int(sel.sum()), cfg.sd_shared[g])
+        study.s2_u[g] = u
+
+    def answers(sens: float, spec: float, u: np.ndarray) -> np.ndarray:
+        p = expit(np.where(z, logit(sens), logit(1 - spec)) + u)
+        return sampler.bernoulli_within(p, z)
+
+    hs, hp = cfg.human_sensitivity, cfg.human_specificity
+    study.s2_yes_h = np.column_stack(
+        [answers(hs[k % len(hs)], hp[k % len(hp)], study.s2_u["human"]) for k in range(n_h)]
+    )
+    study.s2_yes_l = np.column_stack(
+        [answers(cfg.llm_sensitivity[j], cfg.llm_specificity[j], study.s2_u["llm"]) for j in LLMS]
+    )
+    study.s2_majority = _majority(study.s2_yes_h)
+    m0, m1 = cfg.baseline_margin
+    for rid in BASELINES:
+        precision, recall = cfg.baseline_operating_points[rid]
+        pred = _operating_point(sampler, study.s2_majority, precision, recall)
+        lower, upper, threshold = cfg.baseline_scores[rid]
+        margin = _margins(sampler, n_items, m0, m1)
+        centre = logit((threshold - lower) / (upper - lower))
+        score = lower + (upper - lower) * expit(centre + np.where(pred, margin, -margin))
+        study.s2_base_pred[rid] = pred
+        study.s2_base_score[rid] = np.round(score, 4)
+
+
+def _stage3_design(study: Study, sampler: Sampler) -> None:
+    sz = study.sizes
+    rng = sampler.rng
+    n_gen = len(LLMS)
+    relevant = np.bincount(study.item_pair[study.s2_majority], minlength=len(study.pair_user))
+    eligible = np.flatnonzero(relevant > 0)
+    k = min(sz.stage3_pairs, len(eligible))
+    if k == 0:
+        raise ValueError("no user-prompt pair has a human-relevant attribute; stage 3 cannot be simulated")
+    # pairs drawn with probability proportional to their number of relevant attributes
+    chosen = rng.choice(eligible, size=k, replace=False, p=relevant[eligible] / relevant[eligible].sum())
+    # enough rating slots for the budget: swap the smallest chosen pair for the largest other one
+    while relevant[chosen].sum() * n_gen < sz.n_ratings:
+        others = np.setdiff1d(eligible, chosen)
+        if not len(others):
+            break
+        small = int(np.argmin(relevant[chosen]))
+        big = others[int(np.argmax(relevant[others]))]
+        if relevant[big] <= relevant[chosen[small]]:
+            break
+        chosen[small] = big
+    chosen = np.sort(chosen)
+    study.s3_pairs = chosen
+    study.s3_item_pair = np.repeat(chosen, n_gen)
+    study.s3_item_gen = np.tile(np.arange(n_gen), len(chosen))
+    # rating slots: every human-relevant attribute of the item's pair; drop random slots to the budget,
+    # keeping at least one per item
+    slot_item, slot_attr = [], []
+    for it, pair in enumerate(study.s3_item_pair):
+        items = np.flatnonzero((study.item_pair == pair) & study.s2_majority)
+        slot_item.extend([it] * len(items))
+        slot_attr.extend(study.item_attr[items])
+    slot_item, slot_attr = np.array(slot_item), np.array(slot_attr)
+    drop = len(slot_item) - sz.n_ratings
+    if drop > 0:
+        first = np.r_[True, slot_item[1:] != slot_item[:-1]]
+        droppable = np.flatnonzero(~first)
+        gone = rng.choice(droppable, size=min(drop, len(droppable)), replace=False)
+        keep = np.ones(len(slot_item), dtype=bool)
+        keep[gone] = False
+        slot_item, slot_attr = slot_item[keep], slot_attr[keep]
+    study.unit_item, study.unit_attr = slot_item, slot_attr
+
+
+def _stage3(study: Study, sampler: Sampler) -> None:
+    cfg = study.config.stage3
+    _stage3_design(study, sampler)
+    gen = study.s3_item_gen[study.unit_item]
+    # explicit mentions: per generator, Bernoulli(mention_rate) (balanced: systematic within generator)
+    rate = np.array([cfg.mention_rate[g] for g in LLMS])
+    mention = sampler.bernoulli_within(rate[gen], gen)
+    study.unit_mention = mention
+    n_h = study.sizes.n_humans
+    draw = _stage3_draw(study.config, sampler, study.unit_item, study.s3_item_gen, mention, n_h)
+    attempts = 1
+    if sampler.balanced and study.config.typical_band > 0:
+        # typical-set conditioning: redraw until the rank statistics are near their model expectation; the
+        # band follows the sampling SE (1/sqrt(n)), so the conditioning is equally strong at every size
+        band = study.config.typical_band * np.sqrt(
+            study.config.design.n_attribute_ratings / len(study.unit_item)
+        )
+        expected = _stage3_expected(study.config, sampler, study.unit_item, study.s3_item_gen, mention, n_h)
+        best, best_dev = draw, _max_deviation(draw, expected)
+        while best_dev > band and attempts < study.config.max_attempts:
+            draw = _stage3_draw(study.config, sampler, study.unit_item, study.s3_item_gen, mention, n_h)
+            attempts += 1
+            dev = _max_deviation(draw, expected)
+            if dev < best_dev:
+                best, best_dev = draw, dev
+        draw = best
+        study.s3_conditioning = {
+            "attempts": attempts,
+            "band": round(float(band), 6),
+            "max_deviation": round(float(best_dev), 6),
+            "accepted": bool(best_dev <= band),
+            "expected": {k: round(float(v), 6) for k, v in expected.items()},
+            "realised": {k: round(float(v), 6) for k, v in _correlation_stats(draw).items()},
+        }
+    for key, value in draw.items():
+        setattr(study, key, value)
+
+
+def _rank_corr(ranks: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each column of ``ranks`` with the vector ``other`` (ranks already)."""
+    a = ranks - ranks.mean(axis=0)
+    b = other - other.mean()
+    den = np.sqrt((a**2).sum(axis=0) * (b**2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, (a * b[:, None]).sum(axis=0) / den, np.nan)
+
+
+def _correlation_stats(draw: dict[str, np.ndarray]) -> dict[str, float]:
+    """The stage-3 rank statistics the paper reports, from one draw (conditioning statistics): Spearman of
+    each LLM judge and reward model with the human mean rating, mean pairwise human Spearman and quadratic
+    weighted kappa."""
+    rh, rl, rm = draw["s3_rating_h"], draw["s3_rating_l"], draw["s3_rm"]
+    hm_rank = rankdata(rh.mean(axis=1))
+    sl = _rank_corr(rankdata(rl, axis=0), hm_rank)
+    sr = _rank_corr(rankdata(rm, axis=0), hm_rank)
+    out = {f"spearman.{j}": float(sl[k]) for k, j in enumerate(LLMS)}
+    out.update({f"spearman.{r}": float(sr[k]) for k, r in enumerate(REWARD_MODELS)})
+    n_h = rh.shape[1]
+    if n_h > 1:
+        corr = np.corrcoef(rankdata(rh, axis=0), rowvar=False)
+        upper = np.triu_indices(n_h, 1)
+        out["spearman.human_human"] = float(np.mean(corr[upper]))
+        pairs = zip(*upper, strict=True)
+        out["weighted_kappa.human_human"] = float(np.mean([_quadratic_kappa(rh[:, i], rh[:, j]) for i, j in pairs]))
+    return out
+
+
+def _quadratic_kappa(a: np.ndarray, b: np.ndarray, k: int = 5) -> float:
+    """Quadratic-weighted Cohen's kappa of two 1..k rating vectors (conditioning statistic)."""
+    table = np.zeros((k, k))
+    np.add.at(table, (a - 1, b - 1), 1.0)
+    table /= table.sum()
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0))
+    w = np.subtract.outer(np.arange(k), np.arange(k)) ** 2
+    den = (w * expected).sum()
+    return float(1 - (w * table).sum() / den) if den > 0 else float("nan")
+
+
+def _max_deviation(draw: dict[str, np.ndarray], expected: dict[str, float]) -> float:
+    """Largest deviation from the expectation, in units of each statistic's calibration tolerance."""
+    from toolkit.simulate.calibration import TOLERANCE
+
+    got = _correlation_stats(draw)
+    return max(abs(got[k] - expected[k]) / TOLERANCE[_KIND[k.split(".")[0]]] for k in expected)
+
+
+_KIND = {"spearman": "spearman", "weighted_kappa": "kappa"}
+
+
+def _stage3_expected(
+    config: SimulationConfig,
+    sampler: Sampler,
+    unit_item: np.ndarray,
+    item_gen: np.ndarray,
+    mention: np.ndarray,
+    n_h: int,
+) -> dict[str, float]:
+    """Expected conditioning statistics: their values on a replicate of the design with about
+    ``config.replicate_units`` units (the same items, generators and mentions, repeated)."""
+    reps = max(1, int(np.ceil(config.replicate_units / len(unit_item))))
+    n_items = len(item_gen)
+    big_item = (unit_item[None, :] + n_items * np.arange(reps)[:, None]).ravel()
+    draw = _stage3_draw(config, sampler, big_item, np.tile(item_gen, reps), np.tile(mention, reps), n_h)
+    return _correlation_stats(draw)
+
+
+def _stage3_draw(
+    config: SimulationConfig,
+    sampler: Sampler,
+    unit_item: np.ndarray,
+    item_gen: np.ndarray,
+    mention: np.ndarray,
+    n_h: int,
+) -> dict[str, np.ndarray]:
+    """Item and attribute effects, judge noise, ratings and reward scores for the given units."""
+    cfg = config.stage3
+    n_units, n_items = len(unit_item), len(item_gen)
+    gen = item_gen[unit_item]
+    ortho = OrthogonalDraws(sampler, n_units)
+    for col in np.equal.outer(gen, np.arange(len(LLMS))).T:
+        ortho.add_direction(col.astype(float))
+    ortho.add_direction(mention.astype(float))
+    ortho.set_strata(gen * 2 + mention)
+    # item effect q: balanced -> weighted (by units) orthogonal to generators and mention shares
+    n_per_item = np.bincount(unit_item, minlength=n_items).astype(float)
+    g = sampler.rng.standard_normal(n_items)
+    if sampler.balanced:
+        mshare = np.bincount(unit_item, weights=mention.astype(float), minlength=n_items) / np.maximum(
+            n_per_item, 1
+        )
+        x = np.column_stack([np.equal.outer(item_gen, np.arange(len(LLMS))).astype(float), mshare])
+        wx = x * n_per_item[:, None]
+        coef = np.linalg.lstsq(x.T @ wx, wx.T @ g, rcond=None)[0]
+        g = g - x @ coef
+        g = g / np.sqrt(np.average(g**2, weights=n_per_item))
+    q = cfg.sd_item * g
+    ortho.add_direction(q[unit_item])
+    n_rm = len(REWARD_MODELS)
+    human_e = cfg.sd_judge_noise["human"] > 0
+    kinds = (
+        ["normal"]  # a
+        + ["normal"] * (n_h if human_e else 0)  # e per human annotator
+        + ["normal"] * len(LLMS)  # e per LLM judge
+        + ["logistic"] * (n_h + len(LLMS))  # rating noise
+        + ["normal"] * n_rm  # reward-model noise
+    )
+    cols = iter(ortho.block(kinds).T)
+    a = cfg.sd_attr * next(cols)
+    beta = np.array([cfg.beta[x] for x in LLMS])
+    Q = beta[gen] + q[unit_item] + a
+    e_h = np.column_stack([cfg.sd_judge_noise["human"] * next(cols) for _ in range(n_h)]) if human_e else None
+    e_l = np.column_stack([cfg.sd_judge_noise[j] * next(cols) for j in LLMS])
+    cuts = np.asarray(cfg.cutpoints)
+
+    def rate(fixed: np.ndarray, random: np.ndarray, sd_e: float) -> tuple[np.ndarray, np.ndarray]:
+        # fixed: the non-random part of eta; its random part (q + a + e) has SD tau in the population
+        latent = fixed + random + next(cols)
+        tau = float(np.sqrt(cfg.sd_item**2 + cfg.sd_attr**2 + sd_e**2))
+        p_gt = _population_exceedance(fixed, tau, cuts)
+        return sampler.ordinal(latent, p_gt, cuts, mention), latent
+
+    h = sampler.normal(n_h, cfg.sd_annotator)
+    rating_h = np.empty((n_units, n_h), dtype=np.int64)
+    lat_h = np.empty((n_units, n_h))
+    random_q = q[unit_item] + a
+    for k in range(n_h):
+        e = e_h[:, k] if human_e else 0.0
+        fixed = beta[gen] + cfg.delta["human"] * mention + h[k]
+        rating_h[:, k], lat_h[:, k] = rate(fixed, random_q + e, cfg.sd_judge_noise["human"])
+    rating_l = np.empty((n_units, len(LLMS)), dtype=np.int64)
+    lat_l = np.empty((n_units, len(LLMS)))
+    for j, judge in enumerate(LLMS):
+        fixed = beta[gen] + cfg.gamma[judge] + cfg.delta[judge] * mention
+        rating_l[:, j], lat_l[:, j] = rate(fixed, random_q + e_l[:, j], cfg.sd_judge_noise[judge])
+    zq = (Q - Q.mean()) / Q.std() if n_units > 1 and Q.std() > 0 else np.zeros(n_units)
+    rm = np.empty((n_units, n_rm))
+    for s, rid in enumerate(REWARD_MODELS):
+        rho = cfg.reward_rho[rid]
+        rm[:, s] = rho * zq + np.sqrt(1 - rho**2) * next(cols)
+    return {
+        "s3_q": q,
+        "s3_a": a,
+        "s3_Q": Q,
+        "s3_h": h,
+        "s3_e_l": e_l,
+        "s3_latent_h": lat_h,
+        "s3_latent_l": lat_l,
+        "s3_rating_h": rating_h,
+        "s3_rating_l": rating_l,
+        "s3_rm": np.round(rm, 4),
+    }
+
+
+def _population_exceedance(fixed: np.ndarray, tau: float, cuts: np.ndarray) -> np.ndarray:
+    """``P(y > k)`` per unit and cutpoint, integrating a N(0, tau^2) random part and the logistic noise."""
+    values, where = np.unique(fixed, return_inverse=True)
+    z = values[:, None, None] + tau * _GH_NODES[None, :, None] - cuts[None, None, :]
+    return (expit(z) * _GH_WEIGHTS[None, :, None]).sum(axis=1)[where]
+
+
+def _conversations(study: Study, rng: np.random.Generator) -> None:
+    cfg, sz = study.config.design, study.sizes
+    n_wc = sz.users_per_source[SOURCES[0]]
+    base = cfg.min_conversations_per_user
+    extra = sz.n_conversations - base * n_wc
+    weights = study.user_n_attr[:n_wc] / study.user_n_attr[:n_wc].sum()
+    per_user = base + rng.multinomial(extra, weights)
+    users = np.repeat(np.arange(n_wc), per_user)
+    lo, hi = cfg.exchanges_per_conversation
+    exchanges = rng.integers(lo, hi + 1, len(users))
+    # every user reaches the minimum number of turns (2 per exchange)
+    for u in range(n_wc):
+        sel = np.flatnonzero(users == u)
+        while 2 * exchanges[sel].sum() < cfg.min_turns_per_user:
+            room = sel[exchanges[sel] < hi]
+            if not len(room):
+                break
+            exchanges[rng.choice(room)] += 1
+    study.conv_user = users
+    study.conv_number = np.concatenate([np.arange(1, n + 1) for n in per_user])
+    study.conv_exchanges = exchanges

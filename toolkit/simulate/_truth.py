@@ -1,0 +1,239 @@
+"""The ground truth of a drawn study: every parameter, every latent variable, and derived quantities.
+
+All keys are documented in :mod:`toolkit.simulate` (section *Ground truth*). Population quantities are
+computed by Gauss-Hermite quadrature over the normal effects; sample quantities from the draws.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import expit, logit
+
+import toolkit
+from toolkit.simulate._stages import ACCEPTED, Study
+from toolkit.simulate.config import BASELINES, FAILURE_MODES, LLMS, REWARD_MODELS, SOURCES, VERIFIER
+
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(60)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+LOGISTIC_VAR = np.pi**2 / 3
+
+
+def normal_mean(f: Any, sd: float) -> float:
+    """E f(X) for X ~ N(0, sd^2), by Gauss-Hermite quadrature."""
+    return float(np.sum(_WEIGHTS * f(sd * _NODES)))
+
+
+def _r(x: float) -> float:
+    return round(float(x), 6)
+
+
+def _rl(values: np.ndarray) -> list[float]:
+    return [round(float(v), 6) for v in values]
+
+
+def stage1_population(config: Any) -> dict[str, dict[str, float]]:
+    """Population label shares per source, integrating over user and annotator effects."""
+    c = config.stage1
+    c1, c2 = c.cutpoints
+    sd = float(np.hypot(c.sd_user, c.sd_annotator))
+    out = {}
+    for s in SOURCES:
+        accepted = normal_mean(lambda x, a=c.alpha[s]: expit(a + x - c2), sd)
+        rejected = normal_mean(lambda x, a=c.alpha[s]: expit(c1 - a - x), sd)
+        out[s] = {"accepted": accepted, "uncertain": 1 - accepted - rejected, "rejected": rejected}
+    return out
+
+
+def stage2_population(config: Any) -> dict[str, Any]:
+    """Population prevalence and each rater's YES rate and marginal accuracy (averaged over ``u``)."""
+    c = config.stage2
+    prevalence = normal_mean(lambda x: expit(c.mu + x), c.sd_prompt)
+    raters = {}
+    n_h = config.design.n_human_annotators * config.rater_scale
+    hs, hp = c.human_sensitivity, c.human_specificity
+    specs = [(f"human-{k + 1}", "human", hs[k % len(hs)], hp[k % len(hp)]) for k in range(n_h)]
+    specs += [(j, "llm", c.llm_sensitivity[j], c.llm_specificity[j]) for j in LLMS]
+    for rid, group, sens, spec in specs:
+        sd = c.sd_shared[group]
+        sens_m = normal_mean(lambda x, s=sens: expit(logit(s) + x), sd)
+        fpr_m = normal_mean(lambda x, s=spec: expit(logit(1 - s) + x), sd)
+        raters[rid] = {
+            "group": group,
+            "sensitivity": sens,
+            "specificity": spec,
+            "sensitivity_marginal": _r(sens_m),
+            "specificity_marginal": _r(1 - fpr_m),
+            "yes_rate_population": _r(prevalence * sens_m + (1 - prevalence) * fpr_m),
+        }
+    return {"prevalence": prevalence, "raters": raters}
+
+
+def stage3_latent_correlations(config: Any, study: Study | None = None) -> dict[str, dict[str, float]]:
+    """Correlation of each scorer's latent score with Q: analytic (generators equally weighted) and sample.
+
+    Latent score of a judge = ``Q + delta * mention + e + logistic noise`` (the value cut into the 1-5
+    rating; constants dropped); of a reward model, its score.
+    """
+    c = config.stage3
+    beta = np.array([c.beta[g] for g in LLMS])
+    rate = np.array([c.mention_rate[g] for g in LLMS])
+    var_q = beta.var() + c.sd_item**2 + c.sd_attr**2
+    cov_qm = float(np.mean((beta - beta.mean()) * (rate - rate.mean())))
+    var_m = float(np.mean(rate * (1 - rate)) + rate.var())
+    out: dict[str, dict[str, float]] = {}
+    judges = [("human", "human"), *[(j, j) for j in LLMS]]
+    for name, key in judges:
+        d, sd_e = c.delta[key], c.sd_judge_noise[key]
+        cov = var_q + d * cov_qm
+        var = var_q + d * d * var_m + 2 * d * cov_qm + sd_e**2 + LOGISTIC_VAR
+        out[name] = {"analytic": _r(cov / np.sqrt(var_q * var))}
+    for rid in REWARD_MODELS:
+        out[rid] = {"analytic": _r(c.reward_rho[rid])}
+    if study is not None:
+        Q = study.s3_Q
+
+        def corr(x: np.ndarray) -> float:
+            return _r(np.corrcoef(x, Q)[0, 1]) if len(Q) > 2 and np.std(x) > 0 else float("nan")
+
+        h = study.s3_latent_h - study.s3_h[None, :]
+        by_annotator = {rid: corr(h[:, k]) for k, rid in enumerate(study.human_ids)}
+        out["human"]["sample"] = _r(np.mean(list(by_annotator.values())))
+        out["human"]["sample_by_annotator"] = by_annotator
+        for j, judge in enumerate(LLMS):
+            out[judge]["sample"] = corr(study.s3_latent_l[:, j])
+        for s, rid in enumerate(REWARD_MODELS):
+            out[rid]["sample"] = corr(study.s3_rm[:, s])
+    return out
+
+
+def build_truth(study: Study) -> dict[str, Any]:
+    cfg = study.config
+    c1, c2, c3 = cfg.stage1, cfg.stage2, cfg.stage3
+    sz = study.sizes
+    # ---- stage 1
+    pop1 = stage1_population(cfg)
+    src = study.user_source[study.attr_user]
+    shares: dict[str, dict[str, float]] = {}
+    for s, name in enumerate(SOURCES):
+        lab = study.s1_label[src == s]
+        shares[name] = {
+            "accepted": _r((lab == ACCEPTED).mean()),
+            "uncertain": _r((lab == 1).mean()),
+            "rejected": _r((lab == 0).mean()),
+        }
+    real = study.s1_label[src == 0]
+    synth = study.s1_label[src != 0]
+    pop_real = 1 - pop1[SOURCES[0]]["accepted"]
+    n_syn = {s: sz.users_per_source[s] for s in SOURCES[1:]}
+    pop_synth = sum((1 - pop1[s]["accepted"]) * n for s, n in n_syn.items()) / max(1, sum(n_syn.values()))
+    problem = study.s1_failure >= 0
+    stage1 = {
+        "alpha": dict(c1.alpha),
+        "cutpoints": list(c1.cutpoints),
+        "sd_user": c1.sd_user,
+        "sd_annotator": c1.sd_annotator,
+        "w": {rid: _r(w) for rid, w in zip(study.human_ids, study.s1_w, strict=True)},
+        "v": {uid: _r(v) for uid, v in zip(study.user_ids, study.s1_v, strict=True)},
+        "failure_mode_shares": dict(c1.failure_mode_shares),
+        "verifier_operating_points": {k: list(v) for k, v in c1.verifier_operating_points.items()},
+        "derived": {
+            "label_shares_population": {s: {k: _r(v) for k, v in d.items()} for s, d in pop1.items()},
+            "label_shares_sample": shares,
+            "problematic_share_population": {"real": _r(pop_real), "synthetic": _r(pop_synth)},
+            "problematic_gap_population": _r(pop_real - pop_synth),
+            "problematic_gap_sample": _r((real != ACCEPTED).mean() - (synth != ACCEPTED).mean()),
+            "failure_mode_shares_sample": {
+                m: _r((study.s1_failure[problem] == i).mean()) for i, m in enumerate(FAILURE_MODES)
+            },
+            "attributes_problematic_under_majority": int(study.s1_problematic_majority.sum()),
+            "attributes_with_a_problematic_judgment": int(problem.any(axis=1).sum()),
+        },
+    }
+    # ---- stage 2
+    pop2 = stage2_population(cfg)
+    for k, rid in enumerate(study.human_ids):
+        pop2["raters"][rid]["yes_rate_sample"] = _r(study.s2_yes_h[:, k].mean())
+    for j, rid in enumerate(LLMS):
+        pop2["raters"][rid]["yes_rate_sample"] = _r(study.s2_yes_l[:, j].mean())
+    pair_user = study.pair_user[study.item_pair]
+    pair_prompt = study.pair_prompt[study.item_pair]
+    stage2 = {
+        "mu": c2.mu,
+        "sd_prompt": c2.sd_prompt,
+        "b": {pid: _r(b) for pid, b in zip(study.prompt_ids, study.s2_b, strict=True)},
+        "sd_shared": dict(c2.sd_shared),
+        "raters": pop2["raters"],
+        "baseline_operating_points": {k: list(v) for k, v in c2.baseline_operating_points.items()},
+        "derived": {
+            "prevalence_population": _r(pop2["prevalence"]),
+            "prevalence_sample": _r(study.s2_z.mean()),
+            "human_majority_rate_sample": _r(study.s2_majority.mean()),
+        },
+        "items": {
+            "user_id": [study.user_ids[u] for u in pair_user],
+            "prompt_id": [study.prompt_ids[p] for p in pair_prompt],
+            "attribute_id": [study.attr_ids[a] for a in study.item_attr],
+            "z": study.s2_z.astype(int).tolist(),
+            "u_human": _rl(study.s2_u["human"]),
+            "u_llm": _rl(study.s2_u["llm"]),
+        },
+    }
+    # ---- stage 3
+    from toolkit.simulate._records import _response_ids  # local: avoids an import cycle
+
+    resp = [_response_ids(study, it)[0] for it in range(len(study.s3_item_pair))]
+    gen = study.s3_item_gen[study.unit_item]
+    stage3 = {
+        "cutpoints": list(c3.cutpoints),
+        "beta": dict(c3.beta),
+        "gamma": {"human": 0.0, **c3.gamma},
+        "delta": dict(c3.delta),
+        "sd_item": c3.sd_item,
+        "sd_attr": c3.sd_attr,
+        "sd_annotator": c3.sd_annotator,
+        "sd_judge_noise": dict(c3.sd_judge_noise),
+        "h": {rid: _r(h) for rid, h in zip(study.human_ids, study.s3_h, strict=True)},
+        "mention_rate": dict(c3.mention_rate),
+        "reward_rho": dict(c3.reward_rho),
+        "latent_correlation_with_Q": stage3_latent_correlations(cfg, study),
+        "derived": {
+            "mention_rate_sample": {g: _r(study.unit_mention[gen == i].mean()) for i, g in enumerate(LLMS)},
+        },
+        "conditioning": study.s3_conditioning,
+        "items": {
+            "personalized_response_id": resp,
+            "generator": [LLMS[g] for g in study.s3_item_gen],
+            "q": _rl(study.s3_q),
+        },
+        "units": {
+            "personalized_response_id": [resp[i] for i in study.unit_item],
+            "attribute_id": [study.attr_ids[a] for a in study.unit_attr],
+            "mention": study.unit_mention.astype(int).tolist(),
+            "a": _rl(study.s3_a),
+            "Q": _rl(study.s3_Q),
+            "e": {j: _rl(study.s3_e_l[:, k]) for k, j in enumerate(LLMS)},
+        },
+    }
+    return {
+        "description": (
+            "Ground truth of a simulated study (toolkit.simulate): parameters, latent variables and derived "
+            "quantities. See the toolkit.simulate module documentation for the meaning of every key."
+        ),
+        "toolkit_version": toolkit.__version__,
+        "seed": study.seed,
+        "size_scale": cfg.size_scale,
+        "rater_scale": cfg.rater_scale,
+        "balanced": cfg.balanced,
+        "config": cfg.to_dict(),
+        "raters": {
+            "human": list(study.human_ids),
+            "llm": list(LLMS),
+            "baseline": [*BASELINES, VERIFIER],
+            "reward_model": list(REWARD_MODELS),
+        },
+        "stage1": stage1,
+        "stage2": stage2,
+        "stage3": stage3,
+    }
