@@ -441,3 +441,17 @@ def test_scale_ten_under_a_minute(tmp_path):
     ds = simulate(SimulationConfig().scaled(10), seed=DEFAULT_SEED).write(tmp_path / "x10", compress=False)
     assert time.perf_counter() - start < 60
     assert ds.manifest["files"]["relevance_judgments"]["records"] == 39730 * (30 + 5 + 4)
+
+
+def test_defaults_are_derived_by_tuning():
+    """The calibrated defaults are reproducible: the analytic parts of toolkit.simulate.tuning give them back."""
+    from toolkit.simulate import tuning
+
+    cfg = SimulationConfig()
+    assert tuning.tune_stage1(cfg) == cfg.stage1
+    assert tuning.tune_stage2(cfg) == cfg.stage2
+    s3 = tuning._solve_stage3_analytic(cfg.stage3)
+    assert np.allclose(s3.cutpoints, cfg.stage3.cutpoints, atol=1e-3)
+    for name in ("beta", "gamma", "delta"):
+        got, want = getattr(s3, name), getattr(cfg.stage3, name)
+        assert all(abs(got[k] - want[k]) < 1e-3 for k in want), name
