@@ -90,6 +90,7 @@ accuracy of diagnostic tests. *Biometrics* 52(3), 797-810.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -683,7 +684,10 @@ def compare_dawid_skene(result: Any, *, n_iter: int = 200, tol: float = 1e-6) ->
     ii, rr = np.nonzero(labels >= 0)
     long = pd.DataFrame({"task": ii, "worker": np.asarray(raters)[rr], "label": labels[ii, rr].astype(int)})
     ds = DawidSkene(n_iter=n_iter, tol=tol)
-    proba = ds.fit_predict_proba(long)
+    with warnings.catch_warnings():  # crowd-kit 1.4 uses pandas keywords deprecated in pandas 3
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        proba = ds.fit_predict_proba(long)
     p_ds = (
         proba[1].reindex(range(labels.shape[0])).to_numpy()
         if 1 in proba.columns
