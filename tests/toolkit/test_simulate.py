@@ -455,3 +455,16 @@ def test_defaults_are_derived_by_tuning():
     for name in ("beta", "gamma", "delta"):
         got, want = getattr(s3, name), getattr(cfg.stage3, name)
         assert all(abs(got[k] - want[k]) < 1e-3 for k in want), name
+
+
+def test_internal_ranks_match_scipy():
+    from scipy.stats import rankdata
+
+    from toolkit.simulate._stages import _rankdata
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x = rng.integers(1, 6, (37, 4)).astype(float)
+        assert np.allclose(_rankdata(x, axis=0), rankdata(x, axis=0))
+        y = rng.standard_normal(25)
+        assert np.allclose(_rankdata(y), rankdata(y))

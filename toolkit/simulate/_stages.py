@@ -8,7 +8,6 @@ from __future__ import annotations
 import attrs
 import numpy as np
 from scipy.special import expit, logit
-from scipy.stats import rankdata
 from threadpoolctl import threadpool_limits
 
 from toolkit.simulate._sampling import OrthogonalDraws, Sampler
@@ -465,6 +464,22 @@ def _stage3(study: Study, sampler: Sampler) -> None:
         setattr(study, key, value)
 
 
+def _rankdata(x: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """Average ranks (ties get the mean of their positions), as :func:`scipy.stats.rankdata`; ``axis=0``
+    ranks each column. Kept here so that simulating does not import scipy.stats."""
+    x = np.asarray(x, dtype=float)
+    if axis == 0 and x.ndim == 2:
+        return np.column_stack([_rankdata(x[:, c]) for c in range(x.shape[1])])
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
+    ends = np.r_[starts[1:], len(xs)]
+    avg = (starts + ends + 1) / 2.0  # mean of the 1-based positions start+1 .. end
+    ranks = np.empty(len(xs))
+    ranks[order] = np.repeat(avg, ends - starts)
+    return ranks
+
+
 def _rank_corr(ranks: np.ndarray, other: np.ndarray) -> np.ndarray:
     """Pearson correlation of each column of ``ranks`` with the vector ``other`` (ranks already)."""
     a = ranks - ranks.mean(axis=0)
@@ -479,18 +494,20 @@ def _correlation_stats(draw: dict[str, np.ndarray]) -> dict[str, float]:
     each LLM judge and reward model with the human mean rating, mean pairwise human Spearman and quadratic
     weighted kappa."""
     rh, rl, rm = draw["s3_rating_h"], draw["s3_rating_l"], draw["s3_rm"]
-    hm_rank = rankdata(rh.mean(axis=1))
-    sl = _rank_corr(rankdata(rl, axis=0), hm_rank)
-    sr = _rank_corr(rankdata(rm, axis=0), hm_rank)
+    hm_rank = _rankdata(rh.mean(axis=1))
+    sl = _rank_corr(_rankdata(rl, axis=0), hm_rank)
+    sr = _rank_corr(_rankdata(rm, axis=0), hm_rank)
     out = {f"spearman.{j}": float(sl[k]) for k, j in enumerate(LLMS)}
     out.update({f"spearman.{r}": float(sr[k]) for k, r in enumerate(REWARD_MODELS)})
     n_h = rh.shape[1]
     if n_h > 1:
-        corr = np.corrcoef(rankdata(rh, axis=0), rowvar=False)
+        corr = np.corrcoef(_rankdata(rh, axis=0), rowvar=False)
         upper = np.triu_indices(n_h, 1)
         out["spearman.human_human"] = float(np.mean(corr[upper]))
         pairs = zip(*upper, strict=True)
-        out["weighted_kappa.human_human"] = float(np.mean([_quadratic_kappa(rh[:, i], rh[:, j]) for i, j in pairs]))
+        out["weighted_kappa.human_human"] = float(
+            np.mean([_quadratic_kappa(rh[:, i], rh[:, j]) for i, j in pairs])
+        )
     return out
 
 
