@@ -17,7 +17,10 @@ number of units the value is computed over.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +40,37 @@ __all__ = [
 
 #: The paper's order of the stage-2 baselines (present ones first in this order; others follow, sorted).
 BASELINE_ORDER = ("bm25", "embedding", "roberta-classifier", "qwen3-4b-grpo")
+
+
+# --------------------------------------------------------------------------------------------------
+# Per-dataset memo (the all-in-one run computes some tables for two analyses)
+# --------------------------------------------------------------------------------------------------
+
+_MEMO: dict[tuple[Any, ...], Any] = {}
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame):
+        return value.copy()
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+def _memo_per_dataset(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Cache ``fn(ds, **kwargs)`` while ``ds`` is alive (keyword arguments only); callers get copies."""
+
+    @functools.wraps(fn)
+    def wrapper(ds: Dataset, **kwargs: Any) -> Any:
+        key = (fn.__name__, id(ds), str(ds.path), tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+        if key not in _MEMO:
+            _MEMO[key] = fn(ds, **kwargs)
+            weakref.finalize(ds, _MEMO.pop, key, None)
+        return _copy(_MEMO[key])
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------------------------------
@@ -379,6 +413,7 @@ def method_order(raters: pd.DataFrame, present: Sequence[str], kinds: Sequence[s
     return out
 
 
+@_memo_per_dataset
 def method_metrics(
     ds: Dataset,
     *,

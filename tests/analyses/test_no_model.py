@@ -96,3 +96,28 @@ def test_table2_equals_judge_metrics_on_problematic_labels(outputs, small_ds):
     assert len(got) == len(table)
     for col in ("value", "ci_low", "ci_high"):
         np.testing.assert_allclose(got[col], got[f"{col}_tk"], rtol=1e-5)
+
+
+def test_figure3_with_partial_overlap_and_no_llm_raters(tmp_path):
+    """Pilot-style data: humans only, one pair without shared items -> blank cell, n_items 0, no crash."""
+    from schemas import Attribute, Origin, Prompt, Rater, RaterKind, RelevanceJudgment, User
+    from tests.analyses.conftest import run_analysis
+    from toolkit.dataset import write_dataset
+
+    rng = np.random.default_rng(0)
+    items = [f"a{i}" for i in range(40)]
+    who = {"ann-1": items[:30], "ann-2": items[:10] + items[30:], "ann-3": items[30:]}  # ann-1/ann-3 share none
+    rel = [RelevanceJudgment("u", "p", a, r, bool(rng.random() < 0.3)) for r, its in who.items() for a in its]
+    write_dataset(tmp_path / "pilot", {
+        "raters": [Rater(r, RaterKind.HUMAN) for r in who], "users": [User("u", "wildchat", Origin.HUMAN)],
+        "prompts": [Prompt("p", "t", "lima")], "attributes": [Attribute(a, "u", "The user x") for a in items],
+        "relevance_judgments": rel,
+    }, name="pilot", provenance="real", origin="test")
+    assert run_analysis("figure3", tmp_path / "pilot", tmp_path / "out") == 0
+    table = pd.read_csv(tmp_path / "out" / "figure3.csv")
+    pairs = table[table["kind"] == "pair"].set_index(["rater_a", "rater_b"])
+    assert pairs.loc[("ann-1", "ann-2"), "n_items"] == 10
+    assert pairs.loc[("ann-1", "ann-3"), "n_items"] == 0 and np.isnan(pairs.loc[("ann-1", "ann-3"), "value"])
+    assert set(table.loc[table["kind"] == "group_mean", "group_a"]) == {"human"}
+    meta = __import__("json").loads((tmp_path / "out" / "figure3.json").read_text())
+    assert meta["simulated"] is False and "SIMULATED" not in meta["caption"]
