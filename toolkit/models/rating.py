@@ -105,7 +105,7 @@ _ARRAYS = (
 
 
 # ------------------------------------------------------------------------------------------------------ data
-@attrs.frozen
+@attrs.frozen(eq=False)
 class RatingData:
     """Arrays of the rating model: one entry per rating, plus per-cell arrays (see the module docstring).
 
