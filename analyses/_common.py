@@ -238,9 +238,10 @@ def fit_warnings(*results: Any) -> tuple[str, ...]:
     for r in results:
         d = r.diagnostics
         if not d.ok:
+            div = f"{d.divergences} divergent transition{'' if d.divergences == 1 else 's'}"
             out.append(
                 f"The {r.model.name} model did not converge (max r-hat {d.max_r_hat:.3f}, min bulk ESS "
-                f"{d.min_ess_bulk:.0f}, {d.divergences} divergences): treat its intervals as unreliable."
+                f"{d.min_ess_bulk:.0f}, {div}): treat its intervals as unreliable."
             )
     return tuple(out)
 

@@ -29,7 +29,7 @@ from analyses._common import (
 from toolkit.dataset import Dataset
 from toolkit.jsonl import DataError
 from toolkit.metrics import correlation
-from toolkit.stage_stats import mention_differences, mention_rates
+from toolkit.stage_stats import mention_differences, mention_rates, spearman_permutation_p
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
@@ -60,6 +60,8 @@ def compute(ds: Dataset, settings: Settings) -> Result:
     })], ignore_index=True)
     corr = correlation(r["value"].to_numpy(), e["mean"].to_numpy(), method="spearman").iloc[0]
     corr_obs = correlation(r["value"].to_numpy(), raw["value"].to_numpy(), method="spearman").iloc[0]
+    exact = spearman_permutation_p(r["value"].to_numpy(), e["mean"].to_numpy())
+    exact_obs = spearman_permutation_p(r["value"].to_numpy(), raw["value"].to_numpy())
     summary = pd.DataFrame([
         {"model": "all", "statistic": name, "value": c["value"], "ci_low": c["ci_low"],
          "ci_high": c["ci_high"], "p_value": c["p_value"], "n": len(models)}
@@ -68,6 +70,10 @@ def compute(ds: Dataset, settings: Settings) -> Result:
         {"model": "all", "statistic": f"{name}_p_value", "value": c["p_value"], "ci_low": np.nan,
          "ci_high": np.nan, "p_value": np.nan, "n": len(models)}
         for name, c in (("spearman", corr), ("spearman_observed", corr_obs))
+    ] + [
+        {"model": "all", "statistic": f"{name}_exact_p_value", "value": p, "ci_low": np.nan,
+         "ci_high": np.nan, "p_value": np.nan, "n": len(models)}
+        for name, p in (("spearman", exact), ("spearman_observed", exact_obs))
     ])
     table = pd.concat([per_model, summary], ignore_index=True)
     table["n"] = table["n"].astype("Int64")
@@ -77,13 +83,16 @@ def compute(ds: Dataset, settings: Settings) -> Result:
             "Per model: explicit-mention rate as a generator (share of rated attribute cells mentioned "
             "explicitly; 95% bootstrap interval over responses) against the mention effect as a judge (rating "
             f"model, rating scale; {pct(level)} credible interval). Spearman r = {corr['value']:.2f}, "
-            f"p = {corr['p_value']:.3g}, n = {len(models)} models. With the raw (observed) mention differences "
-            f"as judge effects, as in the paper: r = {corr_obs['value']:.2f}, p = {corr_obs['p_value']:.3g}."
+            f"n = {len(models)} models, p = {corr['p_value']:.3g} (t approximation, as in the paper) and "
+            f"{exact:.3g} (exact permutation test). With the raw (observed) mention differences as judge effects, "
+            f"as in the paper: r = {corr_obs['value']:.2f}, p = {corr_obs['p_value']:.3g} (t approximation), "
+            f"{exact_obs:.3g} (exact)."
         ),
         settings=model_settings(settings, fit, correlation="Spearman on the point estimates (pingouin), n = models"),
         warnings=fit_warnings(fit),
-        footnote=f"Spearman across models on point estimates; x: 95% bootstrap CI, y: {pct(level)} CrI.",
-        extra={"models": models, "r": float(corr["value"]), "p": float(corr["p_value"])},
+        footnote=(f"Spearman across models on point estimates (t-approximation p = {corr['p_value']:.2g}); "
+                  f"x: 95% bootstrap CI, y: {pct(level)} CrI."),
+        extra={"models": models, "r": float(corr["value"]), "p": float(corr["p_value"]), "p_exact": exact},
     )
 
 
@@ -108,9 +117,8 @@ def render(result: Result, ds: Dataset) -> Any:
     xmax = float(np.nanmax(x["ci_high"].to_numpy(float))) if len(x) else 1.0
     ax.set_xlim(-0.03 * xmax, 1.05 * xmax)
     ax.xaxis.set_major_formatter(_percent())
-    p = result.extra["p"]
-    p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-    ax.set_title(f"Spearman r = {result.extra['r']:.2f}, {p_text} (n = {len(models)})")
+    ax.set_title(f"Spearman r = {result.extra['r']:.2f} (n = {len(models)} models)\n"
+                 f"exact permutation p = {result.extra['p_exact']:.3f}", fontsize=8)
     ax.legend(loc="best", fontsize=6, handletextpad=0.3, borderaxespad=0.3)
     ax.grid(color="#eeeeee", lw=0.5)
     ax.set_axisbelow(True)

@@ -305,7 +305,7 @@ def interval_panels(
                 x = top if right else (lo if np.isfinite(lo) else v)
                 ax.annotate(label_fmt.format(v), (x, y), xytext=(2.5 if right else -2.5, 0), textcoords="offset points",
                             ha="left" if right else "right", va="center", fontsize=5.5, color="#333333")
-        ax.set_xlim(lo_x, hi_x)
+        ax.set_xlim(lo_x - 0.02 * span, hi_x + 0.02 * span)  # markers at the limits stay whole
         ax.set_title(titles.get(metric, metric))
         ax.grid(axis="x", color="#dddddd", lw=0.5)
         ax.set_axisbelow(True)

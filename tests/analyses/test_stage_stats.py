@@ -108,3 +108,11 @@ def test_relevance_reference_leaves_ties_out_and_method_metrics_use_any_rater_id
     assert set(table["method"]) == {"judge-x"}
     rec = table.set_index("metric").loc["recall", "value"]
     assert rec == 1.0 and (table["n_items"] == 2).all()
+
+
+def test_spearman_permutation_p_is_exact_for_small_n():
+    assert st.spearman_permutation_p([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]) == pytest.approx(2 / 120)
+    assert st.spearman_permutation_p([1, 2, 3, 4, 5], [1, 2, 3, 5, 4]) == pytest.approx(10 / 120)  # rho = 0.9
+    p = st.spearman_permutation_p(np.arange(12), np.arange(12)[::-1], n_perm=2000)
+    assert 0 < p < 0.01
+    assert np.isnan(st.spearman_permutation_p([1, 1, 1], [1, 2, 3]))
