@@ -47,6 +47,8 @@ _LAZY: dict[str, str] = {
     # models
     "JudgeModel": "toolkit.models.judge",
     "ExtractionModel": "toolkit.models.extraction",
+    "RatingModel": "toolkit.models.rating",
+    "CorrelationModel": "toolkit.models.correlation",
 }
 
 __all__ = ["MODEL_MODULES", *_LAZY]
