@@ -374,6 +374,16 @@ def _as_dataset(node: Any) -> Any:
     return node.to_dataset() if hasattr(node, "to_dataset") else node
 
 
+def expit(x: Any) -> np.ndarray:
+    """The logistic function, overflow-free (numpy only: keeps ``scipy.special`` out of cached re-runs)."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=float)))
+
+
+def log_expit(x: Any) -> np.ndarray:
+    """log(logistic(x)), numerically stable."""
+    return -np.logaddexp(0.0, -np.asarray(x, dtype=float))
+
+
 def draws_of(idata: Any, var: str, group: str = "posterior") -> np.ndarray:
     """Posterior draws of a variable as an array ``(chain * draw, *dims)``."""
     arr = np.asarray(idata[group][var].values)
@@ -920,6 +930,8 @@ __all__ = [
     "clear_cache",
     "diagnose",
     "draws_of",
+    "expit",
+    "log_expit",
     "fit",
     "get_model",
     "hash_arrays",

@@ -58,12 +58,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from toolkit.models.base import (
     Model,
     ModelData,
     draws_of,
+    expit,
     hash_arrays,
     parameter_table,
     ppc_row,

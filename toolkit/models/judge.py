@@ -96,13 +96,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 import numpy as np
 import pandas as pd
-from scipy.special import expit, log_expit
 
 from toolkit.models.base import (
     Model,
     ModelData,
     draws_of,
+    expit,
     hash_arrays,
+    log_expit,
     parameter_table,
     ppc_row,
     summarize_samples,
