@@ -96,10 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             written = execute(analysis, settings, ds)
-        except DataError as exc:
-            runs[name] = reasons[name] = f"error: {exc}"
-            failed = True
-            print(f" error: {exc}", file=sys.stderr, flush=True)
+        except (DataError, ValueError) as exc:  # the data cannot support this analysis: skip it, say why
+            runs[name] = reasons[name] = f"skipped: {exc}"
+            print(f" skipped: {exc}", file=sys.stderr, flush=True)
             continue
         except Exception as exc:  # keep going; the traceback goes to stderr for the bug report
             runs[name] = reasons[name] = f"failed: {type(exc).__name__}: {exc}"

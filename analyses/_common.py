@@ -177,6 +177,9 @@ def main_for(analysis: Analysis, argv: Sequence[str] | None = None) -> int:
     except DataError as exc:
         print(f"analyses.{analysis.name}: error: {exc}", file=sys.stderr)
         return 2
+    except ValueError as exc:  # data the statistics or models cannot use (e.g. no human ratings at all)
+        print(f"analyses.{analysis.name}: error: the data cannot support this analysis: {exc}", file=sys.stderr)
+        return 2
     for kind in sorted(written):
         print(written[kind])
     return 0

@@ -20,7 +20,22 @@ QUANTITIES = ("sens", "spec", "yes_rate")
 TITLES = {"sens": "Sensitivity", "spec": "Specificity", "yes_rate": "YES rate"}
 
 
+#: A latent-class model of raters needs at least three raters to be identified (Dawid & Skene 1979).
+MIN_RATERS = 3
+
+
 def compute(ds: Dataset, settings: Settings) -> Result:
+    from toolkit.jsonl import DataError
+    from toolkit.tidy import rater_groups, relevance_long
+
+    judged = set(relevance_long(ds)["rater_id"])
+    raters = [r for ids in rater_groups(ds).values() for r in ids if r in judged]
+    if len(raters) < MIN_RATERS:
+        raise DataError(
+            ds.path, 0, "relevance_judgments",
+            f"the judge model needs relevance judgments by at least {MIN_RATERS} human or LLM raters "
+            f"(found {len(raters)}: {', '.join(raters) or 'none'})",
+        )
     fit = fit_model("judge", ds, settings)
     raters = fit.summaries["raters"]
     rows = raters[raters["quantity"].isin(QUANTITIES)]

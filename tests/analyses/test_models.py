@@ -180,3 +180,19 @@ def test_rewards_rows_are_raw_spearman_and_correlation_model(outputs, small_ds):
     model = table[table["estimate"] == "model"]
     model = model[model["statistic"] != "noise_ceiling"]
     _close(model["value"], [scorers.loc[(s, q), "mean"] for s, q in zip(model["scorer"], model["statistic"], strict=True)])
+
+
+def test_judges_refuses_too_few_raters_with_a_clear_error(tmp_path, capsys):
+    from schemas import Attribute, Origin, Prompt, Rater, RaterKind, RelevanceJudgment, User
+    from tests.analyses.conftest import run_analysis
+    from toolkit.dataset import write_dataset
+
+    rel = [RelevanceJudgment("u", "p", f"a{i}", r, i % 3 == 0) for r in ("gpt-5.4", "human-majority") for i in range(9)]
+    write_dataset(tmp_path / "d", {
+        "raters": [Rater("gpt-5.4", RaterKind.LLM, model="gpt-5.4"), Rater("human-majority", RaterKind.AGGREGATE)],
+        "users": [User("u", "wildchat", Origin.HUMAN)], "prompts": [Prompt("p", "t", "lima")],
+        "attributes": [Attribute(f"a{i}", "u", "The user x") for i in range(9)], "relevance_judgments": rel,
+    }, name="d", provenance="real", origin="test")
+    assert run_analysis("judges", tmp_path / "d", tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert "at least 3 human or LLM raters" in err and "Traceback" not in err
