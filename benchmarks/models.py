@@ -18,6 +18,20 @@ Budgets (issue, 2 cores, cold compile included): judge <= 90 s, rating <= 60 s, 
 correlation <= 30 s, each meeting the convergence bar (r-hat <= 1.01, bulk ESS >= 400, no divergences);
 cached re-runs < 2 s. Timings on a shared machine are noisy: report the load average with them (printed).
 
+Measured (2026-11-27, 2 cores shared with other jobs; bundled sample; PyMC NUTS; nutpie/numpyro not
+installed; pymc 6.4, pytensor 3.3 without a linked BLAS). Wall times vary 2-3x with the machine's load:
+
+=========== ======= ============= ======= ========== ======= ======= ====== ===== ==========
+model       sampler draws x chain  cold s  sampling s  ESS/s  min ESS  r-hat   div  cached s
+=========== ======= ============= ======= ========== ======= ======= ====== ===== ==========
+judge       pymc    1000 x 2       24-65   13-45      20-54   1313    1.007   0     0.9-2.5
+extraction  pymc    1000 x 2       10-25   4-10       48-115  1073+   1.006   0     0.8-2.6
+=========== ======= ============= ======= ========== ======= ======= ====== ===== ==========
+
+(low end: load average ~1.6 with a warm PyTensor compile cache; high end: load ~5 and an empty compile
+cache.) Both meet the convergence bar and their budgets; a cached re-run in a fresh process is mostly
+imports (numpy, pandas, xarray), ~0.2 s of it reading the posterior.
+
 Adding a model: add an entry to :data:`MODELS` (the model's ``name`` in :mod:`toolkit.models`, its options,
 sampler settings and budget).
 """

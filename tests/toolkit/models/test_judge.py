@@ -277,6 +277,20 @@ def test_dawid_skene_cross_check(judge_small: Any, small_study: tuple[Any, dict]
     assert (r.loc[LLMS, "ds_spec"] > r.loc[LLMS, "model_spec_marginal"]).all()
 
 
+@pytest.mark.filterwarnings("ignore::toolkit.models.base.ConvergenceWarning")
+def test_cached_judge_fit_round_trips_every_table(
+    judge_small: Any, small_study: tuple[Any, dict], model_cache: Any
+) -> None:
+    from tests.toolkit.models.conftest import SMALL_FIT
+    from toolkit.models import fit
+
+    again = fit(JudgeModel(), small_study[0], cache_root=model_cache, **SMALL_FIT)
+    assert again.from_cache and again.diagnostics == judge_small.diagnostics
+    assert set(again.summaries) == set(judge_small.summaries)
+    for name, table in judge_small.summaries.items():
+        pd.testing.assert_frame_equal(again.summaries[name], table)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # full size (slow)
 # ----------------------------------------------------------------------------------------------------------
