@@ -26,8 +26,12 @@ acceptance threshold (:math:`c_2 := 0`): in the notation of :mod:`toolkit.simula
 
 Priors: :math:`\alpha_s \sim N(0.5, 2)`, :math:`\delta \sim \text{LogNormal}(0, 1)`,
 :math:`\sigma_\text{user} \sim \text{HalfNormal}(1)`, :math:`\sigma_\text{annotator} \sim
-\text{HalfNormal}(1)`. User effects are non-centred; annotator effects are centred (each annotator judges
-every attribute, so the data pin them down).
+\text{HalfNormal}(1)`. Parameterisation (same distributions, better geometry): user effects are centred
+(~75 judgments per user); the annotator effects are written as their mean, :math:`\bar w \sim N(0,
+\sigma_\text{annotator}/\sqrt{K})`, plus zero-sum deviations (``ZeroSumNormal``), and the sampler moves
+``level`` :math:`= \alpha_s + \bar w` rather than :math:`\alpha_s`: with 3 annotators who judge every
+attribute the data pin the deviations and the levels but say nothing about :math:`\bar w`, whose ridge
+with :math:`\alpha` otherwise slows NUTS several-fold.
 
 Derived quantities
 ------------------

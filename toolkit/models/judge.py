@@ -31,7 +31,9 @@ them averaged over :math:`u` (``sens_marginal``, ``spec_marginal``: the accuracy
 confusion matrix would show), and the YES rate.
 
 Priors (weakly informative, on the logit scale): :math:`\mu \sim N(-1.5, 1.5)`,
-:math:`\sigma_\text{prompt} \sim \text{HalfNormal}(1)` (prompt effects centred: ~100 items per prompt),
+:math:`\sigma_\text{prompt} \sim \text{HalfNormal}(1)` (prompt effects written as their mean plus zero-sum
+deviations, and :math:`\mu + \bar b` sampled instead of :math:`\mu`: the same distribution without the
+intercept / random-effect ridge),
 :math:`\sigma^\text{shared}_g \sim \text{LogNormal}(0, 1)`, and the group means through a *separation*
 :math:`d_g = m^\text{sens}_g + m^\text{spec}_g \sim \text{Gamma}(2, 0.5)` (mean 4) and a *bias*
 :math:`c_g = (m^\text{sens}_g - m^\text{spec}_g)/2 \sim N(0, 1.5)`.
