@@ -80,7 +80,7 @@ def render(result: Result, ds: Dataset) -> Any:
     model = table[(table["estimate"] == "model") & (table["group"] != "difference")].rename(columns={"quantity": "metric", "group": "kind"})
     fig, axes = plotting.interval_panels(
         model, rows=result.extra["order"], metrics=QUANTITIES, titles=TITLES, row="rater",
-        width=plotting.TEXT_WIDTH * 0.8, group_names={"llm": "LLM judge"},
+        width=plotting.TEXT_WIDTH, group_names={"llm": "LLM judge"},
         extra_legend=[(plotting.observed_handle(), "observed YES rate")],
     )
     observed = table[(table["estimate"] == "observed")]
@@ -100,7 +100,7 @@ ANALYSIS = Analysis(
     needs=("raters", "relevance_judgments"),
     compute=compute,
     render=render,
-    width=5.6,
+    width=7.0,
     uses_model=True,
     models=("judge",),
 )

@@ -55,7 +55,7 @@ def render(result: Result, ds: Dataset) -> Any:
         result.table, rows=result.extra["order"], metrics=SHOWN, row="verifier",
         titles={"precision": "Precision", "recall": "Recall", "f1": "F1"},
         group_names={"baseline": "trained verifier", "llm": "prompted LLM"},
-        width=plotting.TEXT_WIDTH * 0.75,
+        width=plotting.TEXT_WIDTH,
     )
     for ax in axes:
         ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", ".25", ".5", ".75", "1"])
@@ -68,7 +68,7 @@ ANALYSIS = Analysis(
     needs=("raters", "users", "attributes", "extraction_judgments"),
     compute=compute,
     render=render,
-    width=5.25,
+    width=7.0,
     is_table=True,
 )
 
