@@ -161,7 +161,7 @@ class JudgeModel(Model):
     """
 
     name: ClassVar[str] = "judge"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     records: ClassVar[tuple[str, ...]] = ("raters", "relevance_judgments")
     default_target_accept: ClassVar[float] = 0.9
 
@@ -249,7 +249,7 @@ class JudgeModel(Model):
     def initvals(self, data: ModelData) -> dict[str, Any] | None:
         # start near "raters are decent, prevalence is low"; the positive separation already rules out the
         # mirrored mode, this only shortens the warm-up
-        return {"mu": -1.0, "separation": np.full(len(data.coords["group"]), 3.0)}
+        return {"level": -1.0, "separation": np.full(len(data.coords["group"]), 3.0)}
 
     def diagnostic_vars(self, idata: Any) -> list[str]:
         names = ["mu", "sd_prompt", "b", "separation", "bias", "sens", "spec", "sd_shared"]

@@ -225,7 +225,7 @@ def test_item_probabilities_beat_the_majority_vote(judge_small: Any, small_study
     z = m["z"].astype(bool)
     acc_model = ((m["p_relevant"] > 0.5) == z).mean()
     acc_majority = (m["human_majority"].astype(bool) == z).mean()
-    assert acc_model >= acc_majority  # seed 11: 0.962 vs 0.943
+    assert acc_model >= acc_majority  # seed 11: 0.960 vs 0.943
     assert acc_model > 0.93
     vs = judge_small.summaries["vs_majority"].set_index("n_human_yes")
     assert vs.loc[0, "agreement"] > 0.98 and vs.loc[3, "agreement"] > 0.98  # unanimous humans: same label
@@ -254,10 +254,10 @@ def test_ppc_function(judge_small: Any) -> None:
 def test_dawid_skene_cross_check(judge_small: Any, small_study: tuple[Any, dict]) -> None:
     """crowd-kit's Dawid-Skene (conditional independence) vs the judge model on the same labels.
 
-    Seed 11 (795 items): the item labels agree on 673 (84.7%); all but one disagreement is DS calling an
+    Seed 11 (795 items): the item labels agree on 671 (84.4%); all but one disagreement is DS calling an
     item relevant that the model does not: DS counts the 5 LLM votes as independent evidence and follows
-    the over-selecting LLM consensus (DS prevalence 0.376, model 0.225, truth 0.22). Accuracy against the
-    true labels: model 0.962, DS 0.836. DS accordingly puts the humans' sensitivity at 0.41-0.46 (truth
+    the over-selecting LLM consensus (DS prevalence 0.376, model 0.223, truth 0.22). Accuracy against the
+    true labels: model 0.960, DS 0.836. DS accordingly puts the humans' sensitivity at 0.41-0.46 (truth
     0.65-0.73) and the LLMs' specificity at 0.78-0.87 (truth, averaged over the shared effect, 0.63-0.73).
     """
     from toolkit.models.judge import compare_dawid_skene
