@@ -24,8 +24,8 @@ installed; pymc 6.4, pytensor 3.3 without a linked BLAS). Wall times vary 2-3x w
 =========== ======= ============= ======= ========== ======= ======= ====== ===== ==========
 model       sampler draws x chain  cold s  sampling s  ESS/s  min ESS  r-hat   div  cached s
 =========== ======= ============= ======= ========== ======= ======= ====== ===== ==========
-judge       pymc    1000 x 2       24-65   13-45      20-54   1313    1.007   0     0.9-2.5
-extraction  pymc    1000 x 2       10-25   4-10       48-115  1073+   1.006   0     0.8-2.6
+judge       pymc    1000 x 2       24-65   13-45      20-67   1577    1.009   0     0.6-2.5
+extraction  pymc    1000 x 2       9-25    4-10       48-127  1176    1.006   0     0.8-2.6
 =========== ======= ============= ======= ========== ======= ======= ====== ===== ==========
 
 (low end: load average ~1.6 with a warm PyTensor compile cache; high end: load ~5 and an empty compile
@@ -58,6 +58,17 @@ MODELS: dict[str, dict[str, Any]] = {
         "tune": 1000,
         "chains": 2,
         "budget": 60.0,
+    },
+    # stage-3 rating model: 700 tuning steps suffice; 1300 draws keep max r-hat ~1.007 over its ~1,200 scalars
+    "rating": {"model": "rating", "options": {}, "draws": 1300, "tune": 700, "chains": 2, "budget": 60.0},
+    # noise-ceiling model: Q integrated out (no per-unit parameters), so many draws are cheap (ESS ~5,000)
+    "correlation": {
+        "model": "correlation",
+        "options": {},
+        "draws": 2000,
+        "tune": 1000,
+        "chains": 2,
+        "budget": 30.0,
     },
 }
 CACHED_BUDGET = 2.0
