@@ -26,7 +26,7 @@ def provenance(ds: Dataset, *, analysis: str, seed: int, settings: Mapping[str, 
         "analysis": analysis,
         "dataset": {
             "name": ds.name,
-            "path": str(ds.path),
+            "path": _data_path(ds),
             "manifest_sha256": ds.manifest_sha256,
             "provenance": ds.provenance,
             "origin": ds.manifest.get("provenance", {}).get("origin"),
@@ -38,6 +38,19 @@ def provenance(ds: Dataset, *, analysis: str, seed: int, settings: Mapping[str, 
         "seed": seed,
         "settings": dict(settings or {}),
     }
+
+
+def _data_path(ds: Dataset) -> str:
+    """The dataset folder as written in provenance: the bundled sample by name (so files made on different
+    machines agree), other folders as given."""
+    from toolkit.dataset import sample_path
+
+    try:
+        if ds.path.resolve() == sample_path().resolve():
+            return "<bundled sample: toolkit/data/sample>"
+    except OSError:
+        pass
+    return str(ds.path)
 
 
 def write_json(obj: Any, path: str | Path) -> Path:
