@@ -207,3 +207,52 @@ def test_round_trip_property(tmp_path_factory: pytest.TempPathFactory, users, pr
         {k: v for k, v in unstructure(u).items() if k != "schema_version"} for u in users
     ]
     assert ds.manifest["files"]["users"]["records"] == len(users)
+
+
+def test_frame_fast_path_equals_strict_records(tmp_path, monkeypatch) -> None:
+    """Dataset.frame (checker fast path + frame cache) holds exactly what the strict record reader gives."""
+    import attrs as _attrs
+
+    from schemas import RECORD_TYPES as _TYPES
+    from schemas import unstructure as _unstructure
+    from toolkit.dataset import load_dataset as _load
+    from toolkit.simulate import SimulationConfig, simulate
+
+    monkeypatch.setenv("RECENTER_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "sim"
+    simulate(SimulationConfig.small(), seed=3).write(folder)
+    for attempt in ("cold", "cached"):
+        ds = _load(folder)
+        for name in ds.record_types:
+            frame = ds.frame(name)
+            columns = [f.name for f in _attrs.fields(_TYPES[name].cls) if f.name != "schema_version"]
+            assert list(frame.columns) == columns, (attempt, name)
+            strict = [_unstructure(r) for r in ds.records(name)]
+            assert len(frame) == len(strict), (attempt, name)
+            for row, record in zip(frame.itertuples(index=False), strict, strict=True):
+                for column, value in zip(columns, row, strict=True):
+                    expected = record[column]
+                    if isinstance(expected, list):
+                        expected = _tuplify_nested(expected)
+                    if expected is None:
+                        assert value is None or value != value, (attempt, name, column)  # None or NaN
+                    else:
+                        assert value == expected, (attempt, name, column)
+    assert any((tmp_path / "cache" / "frames").iterdir())
+
+
+def _tuplify_nested(value):
+    return tuple(_tuplify_nested(v) for v in value) if isinstance(value, list) else value
+
+
+def test_frame_reports_bad_line_with_file_and_line(tmp_path, monkeypatch) -> None:
+    from toolkit.dataset import load_dataset as _load
+    from toolkit.jsonl import DataError as _DataError
+
+    monkeypatch.setenv("RECENTER_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "d").mkdir()
+    good = '{"prompt_id":"p1","text":"Hi","source":"lima","schema_version":"1.0"}'
+    bad = '{"prompt_id":"p2","text":"","source":"lima","schema_version":"1.0"}'
+    (tmp_path / "d" / "prompts.jsonl").write_text(good + "\n" + bad + "\n")
+    with pytest.raises(_DataError, match=r"prompts.jsonl:2: text: must be a non-empty string"):
+        _load(tmp_path / "d").frame("prompts")

@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 import toolkit
+from toolkit.cache import CACHE_ENV, cache_dir  # noqa: F401 - CACHE_ENV re-exported for callers
 from toolkit.dataset import Dataset, file_sha256, load_dataset
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,7 +83,6 @@ R_HAT_MAX = 1.01
 #: Convergence bar: minimum bulk effective sample size.
 ESS_BULK_MIN = 400
 #: Environment variable naming the cache folder.
-CACHE_ENV = "RECENTER_CACHE_DIR"
 #: Samplers :func:`fit` accepts; all but ``pymc`` need the optional ``samplers`` extra (or jax + numpyro).
 SAMPLERS = ("pymc", "nutpie", "numpyro")
 #: Default seed of :func:`fit`.
@@ -546,12 +546,6 @@ def diagnose(idata: Any, var_names: Sequence[str] | None = None) -> Diagnostics:
 # ----------------------------------------------------------------------------------------------------------
 # Cache
 # ----------------------------------------------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """The cache root: ``$RECENTER_CACHE_DIR`` or ``~/.cache/recenter-toolkit``."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "recenter-toolkit"
 
 
 def cache_key(model: Model, data_hash: str, settings: FitSettings) -> str:
