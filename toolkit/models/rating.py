@@ -67,6 +67,25 @@ generator's observed mention rate:
 
 Intervals are the project's equal-tailed :data:`toolkit.models.base.CI_PROB` intervals.
 
+Validation (``tests/toolkit/models/test_rating.py``)
+---------------------------------------------------
+Parameter recovery on ``toolkit.simulate`` studies with known truth: the 90% intervals cover the true
+inflations, generator effects, mention effects (latent and rating scale), cutpoints, random-effect sds,
+per-generator human mean ratings and per-judge mean ratings, at full size both with the simulator's default
+judge noise (sd 1-8) and with ``sd_judge_noise = 0``; the implied judge noise sd covers the truth (it runs
+~5% high for the noisiest judges: the logistic-normal approximation) and its interval reaches 0 when there is
+no judge noise. ``judge_noise="none"`` on the default simulator is badly misspecified: the two noisiest judges'
+inflation falls below half its true value (intervals miss), the random-effect sds shrink and the fit does not
+converge. ``judge_noise="latent"`` recovers the noise sd without bias but mixes poorly (bulk ESS ~150 for
+``sd_judge_noise`` at 2 x 1000 draws). Posterior predictive checks (:func:`ppc_rating`): rating distribution,
+mean and mention difference per rater group, each judge's Spearman with the human mean, and the human-human
+Spearman are all reproduced (p > 0.7 on the bundled sample's design).
+
+Sampling: about 31 leapfrog steps per draw; 2 chains x 1500 draws after 700 tuning steps give bulk ESS ~1,000
+and max r-hat ~1.007 over ~1,200 scalars on the full-size sample (see ``benchmarks/models.py``). The worst
+r-hat is always one of the 367 cell effects (a weakly identified, scale-type disagreement between chains); on
+some simulated draws one reaches 1.010-1.011, and :func:`~toolkit.models.base.fit` then warns: use 2000 draws.
+
 Literature: cumulative-logit (proportional-odds) models, McCullagh (1980) *Regression models for ordinal data*,
 JRSS-B 42; Agresti (2010) *Analysis of Ordinal Categorical Data* (2nd ed.), ch. 3-5 and 10 (random effects);
 ordinal mixed models for ratings with rater effects and the unequal-variance ("disc") extension, Bürkner &
@@ -750,7 +769,7 @@ class RatingModel(Model):
     """
 
     name: ClassVar[str] = "rating"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     records: ClassVar[tuple[str, ...]] = ("raters", "responses", "response_ratings")
     default_target_accept: ClassVar[float] = 0.9
 
