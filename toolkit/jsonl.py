@@ -28,9 +28,15 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# One decoder for all lines: json.loads(..., parse_constant=...) would build a new decoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def loads(text: str | bytes) -> Any:
     """Strict JSON: like :func:`json.loads` but rejecting NaN/Infinity."""
-    return json.loads(text, parse_constant=_reject_constant)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return _DECODER.decode(text)
 
 
 def dumps(obj: Any) -> str:
