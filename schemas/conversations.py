@@ -8,6 +8,8 @@ import attrs
 
 from schemas._common import is_str, non_empty, version_field
 
+__all__ = ["KNOWN_SOURCES", "Conversation", "Origin", "Role", "Turn", "User"]
+
 
 class Origin(StrEnum):
     """Whether a user is a real person or a synthetic benchmark persona."""

@@ -23,7 +23,11 @@ import attrs
 import cattrs
 
 from schemas import migrations
+from schemas.errors import RecordError
 from schemas.registry import RECORD_TYPES, TYPE_OF_CLASS, record_type
+
+# RecordError is re-exported: it was defined here before schemas.errors, and may still be imported from here.
+__all__ = ["RecordError", "converter", "diagnose", "record_name", "structure", "unstructure"]
 
 
 def _resolve_all(cls: type) -> None:
@@ -54,21 +58,6 @@ def _enums_of(cls: type, found: set[type]) -> set[type]:
 _ENUMS: set[type] = set()
 for _rt in RECORD_TYPES.values():
     _enums_of(_rt.cls, _ENUMS)
-
-
-class RecordError(ValueError):
-    """A record that does not satisfy its schema.
-
-    Attributes
-    ----------
-    errors : list of (str, str)
-        ``(field path, message)`` pairs, e.g. ``("rating", "must be an integer 1..5, got 7")``;
-        the path is ``"<record>"`` for problems of the record as a whole.
-    """
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{f}: {m}" for f, m in errors))
 
 
 def _type_name(value: Any) -> str:

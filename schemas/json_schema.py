@@ -1,7 +1,8 @@
-"""JSON Schema (draft 2020-12) export, generated from the attrs classes.
+"""JSON Schema (draft 2020-12) of every record type, generated from the attrs classes.
 
 The generated schemas accept exactly the records that :func:`schemas.converter.structure` accepts (a
-property test checks this), so other languages and tools can validate the same files.
+property test checks this), so other languages and tools can validate the same files. Writing them to files is
+``recenter schema export`` (:mod:`toolkit.schema_cli`); this module does no I/O.
 """
 
 from __future__ import annotations
@@ -11,13 +12,24 @@ import json
 import sys
 import types
 import typing
-from pathlib import Path
 from typing import Any
 
 import attrs
 
-from schemas import _common
-from schemas.registry import RECORD_TYPES, record_type
+from schemas._common import (
+    SCHEMA_MAJOR,
+    SCHEMA_MINOR,
+    finite,
+    non_empty,
+    non_empty_str_tuple,
+    optional_finite,
+    optional_unit_interval,
+    rating_1_to_5,
+    unit_interval,
+)
+from schemas.registry import record_type
+
+__all__ = ["DIALECT", "json_schema", "schema_file_name", "schema_text"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _BASE_ID = "https://recenter-toolkit.invalid/schemas"
@@ -28,12 +40,12 @@ _STRING_NON_EMPTY = {"type": "string", "pattern": r"\S"}
 # overflows), which the toolkit rejects; bounding by the largest float says the same in JSON Schema.
 _FINITE = {"minimum": -sys.float_info.max, "maximum": sys.float_info.max}
 _VALIDATOR_KEYWORDS: dict[Any, dict[str, Any]] = {
-    _common.non_empty: _STRING_NON_EMPTY,
-    _common.finite: _FINITE,
-    _common.optional_finite: _FINITE,
-    _common.unit_interval: {"minimum": 0, "maximum": 1},
-    _common.optional_unit_interval: {"minimum": 0, "maximum": 1},
-    _common.rating_1_to_5: {"minimum": 1, "maximum": 5},
+    non_empty: _STRING_NON_EMPTY,
+    finite: _FINITE,
+    optional_finite: _FINITE,
+    unit_interval: {"minimum": 0, "maximum": 1},
+    optional_unit_interval: {"minimum": 0, "maximum": 1},
+    rating_1_to_5: {"minimum": 1, "maximum": 5},
 }
 
 # Cross-field rules that a per-field schema cannot say.
@@ -71,7 +83,7 @@ def _field_schema(field: attrs.Attribute, defs: dict[str, Any]) -> dict[str, Any
     if field.name == "schema_version":
         return {
             "type": "string",
-            "enum": [f"{_common.SCHEMA_MAJOR}.{m}" for m in range(_common.SCHEMA_MINOR + 1)],
+            "enum": [f"{SCHEMA_MAJOR}.{m}" for m in range(SCHEMA_MINOR + 1)],
             "description": "Schema version MAJOR.MINOR of this record.",
         }
     schema = _type_schema(field.type, defs)
@@ -84,7 +96,7 @@ def _field_schema(field: attrs.Attribute, defs: dict[str, Any]) -> dict[str, Any
             schema["anyOf"][0] = {**schema["anyOf"][0], **extra}
         else:
             schema = {**schema, **extra}
-    if field.name in ("derived_from",) or _common.non_empty_str_tuple in validators:
+    if field.name in ("derived_from",) or non_empty_str_tuple in validators:
         schema["items"] = {**schema.get("items", {}), **_STRING_NON_EMPTY}
     return schema
 
@@ -105,25 +117,45 @@ def _class_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def schema_file_name(name: str) -> str:
+    """The file name of a record type's JSON Schema.
+
+    Parameters
+    ----------
+    name : str
+        A record type name, e.g. ``"relevance_judgments"``.
+
+    Returns
+    -------
+    str
+        ``<name>.schema.json``, the name in ``schemas/json/`` and the last part of the schema's ``$id``.
+    """
+    return f"{name}.schema.json"
+
+
 def json_schema(name: str) -> dict[str, Any]:
     """The draft 2020-12 JSON Schema of one record type (by file stem, e.g. ``"relevance_judgments"``)."""
     rt = record_type(name)
     defs: dict[str, Any] = {}
     body = _class_schema(rt.cls, defs)
-    schema = {"$schema": DIALECT, "$id": f"{_BASE_ID}/{rt.name}.schema.json", **body}
+    schema = {"$schema": DIALECT, "$id": f"{_BASE_ID}/{schema_file_name(rt.name)}", **body}
     schema["required"] = sorted(set(schema["required"]) | {"schema_version"})
     if defs:
         schema["$defs"] = defs
     return schema
 
 
-def export(directory: str | Path) -> list[Path]:
-    """Write ``<name>.schema.json`` for every record type into ``directory``; return the paths written."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in RECORD_TYPES:
-        path = out / f"{name}.schema.json"
-        path.write_text(json.dumps(json_schema(name), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        written.append(path)
-    return written
+def schema_text(name: str) -> str:
+    """The JSON Schema of one record type as the text of its file (sorted keys, 2-space indent, final newline).
+
+    Parameters
+    ----------
+    name : str
+        A record type name.
+
+    Returns
+    -------
+    str
+        The text committed in ``schemas/json/`` (the drift test compares the two).
+    """
+    return json.dumps(json_schema(name), indent=2, sort_keys=True) + "\n"

@@ -17,6 +17,19 @@ from collections.abc import Callable
 from typing import Any
 
 from schemas._common import SCHEMA_MAJOR, SCHEMA_MINOR, SCHEMA_VERSION, parse_version
+from schemas.errors import RecordError
+
+__all__ = [
+    "CURRENT",
+    "MIGRATIONS",
+    "SCHEMA_MAJOR",
+    "SCHEMA_MINOR",
+    "Migration",
+    "check_version",
+    "parse_version",
+    "register",
+    "upgrade",
+]
 
 CURRENT = SCHEMA_VERSION
 
@@ -36,29 +49,61 @@ def register(record_type: str, from_major: int) -> Callable[[Migration], Migrati
     return deco
 
 
-def upgrade(record_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Return ``data`` upgraded to the current schema version (a new dict; ``data`` is not modified).
+def check_version(version: Any) -> tuple[int, int]:
+    """The ``(major, minor)`` of a ``schema_version`` value that this toolkit can read.
+
+    Shared by record upgrades and the manifest check, so both word a bad version the same way.
+
+    Parameters
+    ----------
+    version : Any
+        The value found under ``schema_version`` (not absent: a missing version is the caller's message).
+
+    Returns
+    -------
+    tuple of (int, int)
+        The parsed version, at most :data:`CURRENT`.
 
     Raises
     ------
-    schemas.converter.RecordError
+    ValueError
+        When the version is not a string, is malformed, or is newer than this toolkit; the message is the one
+        shown to users.
+    """
+    if type(version) is not str:
+        raise ValueError("must be a 'MAJOR.MINOR' string")
+    major, minor = parse_version(version)
+    if (major, minor) > (SCHEMA_MAJOR, SCHEMA_MINOR):
+        raise ValueError(f"{version} is newer than this toolkit knows ({CURRENT}); upgrade recenter-toolkit")
+    return major, minor
+
+
+def upgrade(record_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Return ``data`` upgraded to the current schema version (a new dict; ``data`` is not modified).
+
+    Parameters
+    ----------
+    record_type : str
+        The record type name, which selects the registered migrations.
+    data : dict
+        The record as parsed from JSON.
+
+    Returns
+    -------
+    dict
+        A new dict whose ``schema_version`` is :data:`CURRENT`.
+
+    Raises
+    ------
+    RecordError
         When the version is missing, malformed, newer than this toolkit, or has no migration path.
     """
-    from schemas.converter import RecordError  # local: converter imports this module
-
     if "schema_version" not in data:
         raise RecordError([("schema_version", "missing required field")])
-    version = data["schema_version"]
-    if type(version) is not str:
-        raise RecordError([("schema_version", "must be a 'MAJOR.MINOR' string")])
     try:
-        major, minor = parse_version(version)
+        major, _ = check_version(data["schema_version"])
     except ValueError as exc:
         raise RecordError([("schema_version", str(exc))]) from None
-    if (major, minor) > (SCHEMA_MAJOR, SCHEMA_MINOR):
-        raise RecordError(
-            [("schema_version", f"{version} is newer than this toolkit knows ({CURRENT}); upgrade recenter-toolkit")]
-        )
     data = dict(data)
     while major < SCHEMA_MAJOR:
         step = MIGRATIONS.get((record_type, major))

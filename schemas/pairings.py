@@ -6,6 +6,8 @@ import attrs
 
 from schemas._common import is_bool, non_empty, optional_finite, optional_str, version_field
 
+__all__ = ["Prompt", "RelevanceJudgment"]
+
 
 @attrs.frozen
 class Prompt:

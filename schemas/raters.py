@@ -8,6 +8,8 @@ import attrs
 
 from schemas._common import non_empty, non_empty_str_tuple, optional_str, version_field
 
+__all__ = ["Rater", "RaterKind"]
+
 
 class RaterKind(StrEnum):
     """What kind of source a rater is."""

@@ -17,6 +17,8 @@ from schemas._common import (
     version_field,
 )
 
+__all__ = ["Condition", "Response", "ResponseRating", "Score"]
+
 
 class Condition(StrEnum):
     """How a response was generated."""

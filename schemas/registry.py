@@ -10,6 +10,8 @@ from schemas.pairings import Prompt, RelevanceJudgment
 from schemas.raters import Rater
 from schemas.ratings import Response, ResponseRating, Score
 
+__all__ = ["RECORD_TYPES", "TYPE_OF_CLASS", "RecordType", "record_type"]
+
 
 @attrs.frozen
 class RecordType:

@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+__all__ = ["CACHE_ENV", "cache_dir", "cached_pickle"]
+
 CACHE_ENV = "RECENTER_CACHE_DIR"
 
 

@@ -24,12 +24,26 @@ import attrs
 import pandas as pd
 
 import toolkit
-from schemas import RECORD_TYPES, SCHEMA_VERSION, RecordError, unstructure
+from schemas import RECORD_TYPES, SCHEMA_VERSION, RecordError, structure, unstructure
+from schemas.fastcheck import fast_checker
 from toolkit.cache import cached_pickle
-from toolkit.jsonl import DataError, read_records, write_records
+from toolkit.jsonl import DataError, iter_lines, parse_line, read_records, write_records
+from toolkit.layout import MANIFEST, PROVENANCE_KINDS, RECORD_SUFFIXES, record_file_name
 
-MANIFEST = "manifest.json"
-PROVENANCE_KINDS = ("simulated", "real")
+# MANIFEST and PROVENANCE_KINDS are defined in toolkit.layout (shared with the validator) and re-exported here.
+__all__ = [
+    "MANIFEST",
+    "PROVENANCE_KINDS",
+    "SAMPLE_DIR",
+    "Dataset",
+    "MissingRecordsError",
+    "file_sha256",
+    "find_record_file",
+    "load_dataset",
+    "sample_path",
+    "write_dataset",
+]
+
 SAMPLE_DIR = Path(__file__).parent / "data" / "sample"
 
 
@@ -55,7 +69,7 @@ def find_record_file(folder: Path, name: str) -> Path | None:
     DataError
         When both a plain and a gzip file exist (which one is meant would be a guess).
     """
-    plain, gz = folder / f"{name}.jsonl", folder / f"{name}.jsonl.gz"
+    plain, gz = folder / record_file_name(name), folder / record_file_name(name, compress=True)
     if plain.exists() and gz.exists():
         raise DataError(folder, 0, name, f"both {plain.name} and {gz.name} exist; keep one")
     return plain if plain.exists() else gz if gz.exists() else None
@@ -145,15 +159,11 @@ class Dataset:
 def _read_frame(path: Path, name: str) -> pd.DataFrame:
     """Read one record file into a frame, as strictly as :func:`toolkit.jsonl.read_records` but faster.
 
-    A line that the validator's generated checker accepts is, by that checker's contract (property-tested),
-    exactly a line that ``schemas.structure`` accepts, so its values are used without building an attrs
-    object; numbers are normalised to the field's type as structuring would. Any other line goes through
-    ``schemas.structure`` (migration or a located :class:`DataError`).
+    A line that the generated checker (:func:`schemas.fastcheck.fast_checker`) accepts is, by that checker's
+    contract (property-tested), exactly a line that ``schemas.structure`` accepts, so its values are used
+    without building an attrs object; numbers are normalised to the field's type as structuring would. Any
+    other line goes through ``schemas.structure`` (migration or a located :class:`DataError`).
     """
-    from schemas import structure
-    from toolkit.jsonl import iter_lines, parse_line
-    from toolkit.validate import fast_checker
-
     fields = [f for f in attrs.fields(RECORD_TYPES[name].cls) if f.name != "schema_version"]
     columns = [f.name for f in fields]
     defaults = [f.default for f in fields]
@@ -259,13 +269,13 @@ def write_dataset(
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     for stale in RECORD_TYPES:
-        for suffix in (".jsonl", ".jsonl.gz"):
+        for suffix in RECORD_SUFFIXES:
             (folder / f"{stale}{suffix}").unlink(missing_ok=True)
     files: dict[str, Any] = {}
     for rt_name in RECORD_TYPES:  # dependency order, for readable manifests
         if rt_name not in records:
             continue
-        fpath = folder / f"{rt_name}.jsonl{'.gz' if compress else ''}"
+        fpath = folder / record_file_name(rt_name, compress)
         count = write_records(fpath, records[rt_name])
         files[rt_name] = {"path": fpath.name, "records": count, "sha256": file_sha256(fpath)}
     manifest = {

@@ -14,6 +14,19 @@ from typing import IO, Any
 
 from schemas import RecordError, structure, unstructure
 
+__all__ = [
+    "DECODER",
+    "DataError",
+    "dumps",
+    "iter_lines",
+    "loads",
+    "open_binary",
+    "parse_line",
+    "read_dicts",
+    "read_records",
+    "write_records",
+]
+
 
 class DataError(ValueError):
     """A problem in an input file, located by file, line (1-based; 0 for the file as a whole) and field."""
@@ -28,15 +41,17 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
-# One decoder for all lines: json.loads(..., parse_constant=...) would build a new decoder per call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+#: The toolkit's one strict JSON decoder (NaN and Infinity rejected), for every reader and the validator:
+#: json.loads(..., parse_constant=...) would build a new decoder per call. ``DECODER.scan_once(text, 0)``
+#: returns ``(value, end index)`` without the whitespace handling of ``decode`` (the validator's fast path).
+DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def loads(text: str | bytes) -> Any:
     """Strict JSON: like :func:`json.loads` but rejecting NaN/Infinity."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    return _DECODER.decode(text)
+    return DECODER.decode(text)
 
 
 def dumps(obj: Any) -> str:

@@ -13,9 +13,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from schemas import RecordError, structure
-from schemas.json_schema import DIALECT, export, json_schema
+from schemas.json_schema import DIALECT, json_schema
 from schemas.registry import RECORD_TYPES
 from tests.schemas.strategies import RECORD_NAMES, dicts_for_agreement, record_dicts
+from toolkit.schema_cli import export
 
 COMMITTED = Path(__file__).resolve().parents[2] / "schemas" / "json"
 

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from schemas import RecordError, RelevanceJudgment, migrations, structure
-from schemas._common import SCHEMA_MAJOR, SCHEMA_VERSION
+from schemas import SCHEMA_VERSION, RecordError, RelevanceJudgment, migrations, structure
+from schemas.migrations import SCHEMA_MAJOR
+from toolkit import jsonl
+from toolkit.validate import validate_path
 
 JUDGMENT = {
     "user_id": "u1", "prompt_id": "p1", "attribute_id": "a1", "rater_id": "h1", "relevant": True,
@@ -125,6 +127,15 @@ def test_malformed_versions(version: Any, message: str) -> None:
     assert info.value.errors == [("schema_version", message)]
 
 
+def test_check_version_is_shared_with_the_manifest_check() -> None:
+    assert migrations.check_version(SCHEMA_VERSION) == (SCHEMA_MAJOR, int(SCHEMA_VERSION.split(".")[1]))
+    assert migrations.check_version(f"{OLD_MAJOR}.7") == (OLD_MAJOR, 7)
+    with pytest.raises(ValueError, match="must be a 'MAJOR.MINOR' string"):
+        migrations.check_version(1.0)
+    with pytest.raises(ValueError, match="upgrade recenter-toolkit"):
+        migrations.check_version(f"{SCHEMA_MAJOR + 1}.0")
+
+
 def test_missing_version() -> None:
     data = {k: v for k, v in JUDGMENT.items() if k != "schema_version"}
     with pytest.raises(RecordError) as info:
@@ -133,9 +144,6 @@ def test_missing_version() -> None:
 
 
 def test_validator_uses_migrations(fake_migration: dict, tmp_path) -> None:
-    from toolkit import jsonl
-    from toolkit.validate import validate_path
-
     path = tmp_path / "relevance_judgments.jsonl"
     old = {**_old_judgment(), "judge": "h2"}
     jsonl.write_records(path, [old, JUDGMENT, {**JUDGMENT, "rater_id": "h3", "schema_version": "9.0"}])

@@ -6,6 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
+import attrs
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 import toolkit
 from schemas import (
+    RECORD_TYPES,
     SCHEMA_VERSION,
     Attribute,
     Condition,
@@ -36,6 +38,8 @@ from toolkit.dataset import (
     write_dataset,
 )
 from toolkit.jsonl import DataError, read_dicts
+from toolkit.layout import record_file_name, record_type_of
+from toolkit.simulate import SimulationConfig, simulate
 from toolkit.validate import validate_path
 
 RATERS = [
@@ -149,6 +153,14 @@ def test_require_and_missing_records(tmp_path: Path) -> None:
         ds.file("scores")
 
 
+def test_record_file_names() -> None:
+    # One naming rule for the writer, the reader and the validator (toolkit.layout).
+    assert record_file_name("users") == "users.jsonl" and record_file_name("users", compress=True) == "users.jsonl.gz"
+    assert record_type_of("users.jsonl") == record_type_of("users.jsonl.gz") == "users"
+    assert record_type_of("judgments.jsonl") == "judgments"  # a name, known type or not
+    assert record_type_of("manifest.json") is None and record_type_of("users.json.gz") is None
+
+
 def test_plain_and_gzip_of_one_type_is_an_error(tmp_path: Path) -> None:
     ds = _write(tmp_path / "ds")
     (ds.path / "users.jsonl.gz").write_bytes(gzip.compress(b""))
@@ -211,23 +223,16 @@ def test_round_trip_property(tmp_path_factory: pytest.TempPathFactory, users, pr
 
 def test_frame_fast_path_equals_strict_records(tmp_path, monkeypatch) -> None:
     """Dataset.frame (checker fast path + frame cache) holds exactly what the strict record reader gives."""
-    import attrs as _attrs
-
-    from schemas import RECORD_TYPES as _TYPES
-    from schemas import unstructure as _unstructure
-    from toolkit.dataset import load_dataset as _load
-    from toolkit.simulate import SimulationConfig, simulate
-
     monkeypatch.setenv("RECENTER_CACHE_DIR", str(tmp_path / "cache"))
     folder = tmp_path / "sim"
     simulate(SimulationConfig.small(), seed=3).write(folder)
     for attempt in ("cold", "cached"):
-        ds = _load(folder)
+        ds = load_dataset(folder)
         for name in ds.record_types:
             frame = ds.frame(name)
-            columns = [f.name for f in _attrs.fields(_TYPES[name].cls) if f.name != "schema_version"]
+            columns = [f.name for f in attrs.fields(RECORD_TYPES[name].cls) if f.name != "schema_version"]
             assert list(frame.columns) == columns, (attempt, name)
-            strict = [_unstructure(r) for r in ds.records(name)]
+            strict = [unstructure(r) for r in ds.records(name)]
             assert len(frame) == len(strict), (attempt, name)
             for row, record in zip(frame.itertuples(index=False), strict, strict=True):
                 for column, value in zip(columns, row, strict=True):
@@ -246,13 +251,10 @@ def _tuplify_nested(value):
 
 
 def test_frame_reports_bad_line_with_file_and_line(tmp_path, monkeypatch) -> None:
-    from toolkit.dataset import load_dataset as _load
-    from toolkit.jsonl import DataError as _DataError
-
     monkeypatch.setenv("RECENTER_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "d").mkdir()
     good = '{"prompt_id":"p1","text":"Hi","source":"lima","schema_version":"1.0"}'
     bad = '{"prompt_id":"p2","text":"","source":"lima","schema_version":"1.0"}'
     (tmp_path / "d" / "prompts.jsonl").write_text(good + "\n" + bad + "\n")
-    with pytest.raises(_DataError, match=r"prompts.jsonl:2: text: must be a non-empty string"):
-        _load(tmp_path / "d").frame("prompts")
+    with pytest.raises(DataError, match=r"prompts.jsonl:2: text: must be a non-empty string"):
+        load_dataset(tmp_path / "d").frame("prompts")

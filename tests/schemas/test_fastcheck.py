@@ -1,0 +1,41 @@
+"""The generated fast checker is exactly schemas.structure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemas import RecordError, structure
+from schemas.fastcheck import checker_source, fast_checker
+from tests.schemas.strategies import RECORD_NAMES, dicts_for_agreement, record_dicts
+
+
+def _accepts(data: Any, name: str) -> bool:
+    try:
+        structure(data, name)
+    except RecordError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", RECORD_NAMES)
+@given(data=st.data())
+def test_fast_checker_equals_structure(name: str, data: st.DataObject) -> None:
+    check = fast_checker(name)
+    valid = data.draw(record_dicts(name), label="valid")
+    assert check(valid) is True
+    other = data.draw(dicts_for_agreement(name), label="valid or mutated")
+    assert bool(check(other)) == _accepts(other, name), other
+
+
+def test_fast_checker_leaves_migrations_to_structure() -> None:
+    old = {"user_id": "u", "source": "s", "origin": "human", "schema_version": "0.9"}
+    assert fast_checker("users")(old) is False
+
+
+def test_checkers_are_built_once_and_their_source_is_kept() -> None:
+    assert fast_checker("raters") is fast_checker("raters")
+    assert "def _check_Rater_top(d):" in checker_source()
