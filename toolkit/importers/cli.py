@@ -12,10 +12,13 @@ import sys
 import time
 from pathlib import Path
 
+__all__ = ["FORMATS", "add_arguments", "run"]
+
 FORMATS = ("annotation-tool",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``recenter import`` subcommands (one per format) and their options to ``parser``."""
     sub = parser.add_subparsers(dest="format", metavar="FORMAT", required=True)
     p = sub.add_parser(
         "annotation-tool",
@@ -64,6 +67,7 @@ def _usage(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``recenter import`` with parsed ``args``; return the exit status (0 ok, 1 source errors, 2 usage)."""
     from toolkit.importers.annotation_tool import REPORT_MD, import_annotation_tool
 
     aliases = {}
