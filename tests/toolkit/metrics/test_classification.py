@@ -1,5 +1,5 @@
-"""Tests of toolkit.metrics: scikit-learn / scipy oracles, the Shrout & Fleiss (1979) ICC example, the
-cluster bootstrap against a naive loop, per-judge tables against the array functions, and bad input."""
+"""Tests of toolkit.metrics.classification: scikit-learn oracles, undefined metrics, the cluster bootstrap
+against a naive loop, per-judge tables against the array functions, and bad input."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 from sklearn import metrics as skm
 
 from toolkit import agreement as ag
@@ -35,11 +34,6 @@ def binary_pair(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     ref = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     pred = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     return np.array(ref), np.array(pred)
-
-
-# --------------------------------------------------------------------------------------------------
-# Binary classification
-# --------------------------------------------------------------------------------------------------
 
 
 @FAST
@@ -197,133 +191,3 @@ def test_judge_metrics_accepts_series_reference_and_rejects_bad_input() -> None:
 def test_classification_bad_input(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()
-
-
-# --------------------------------------------------------------------------------------------------
-# Correlation
-# --------------------------------------------------------------------------------------------------
-
-
-@FAST
-@given(
-    st.lists(st.tuples(st.integers(1, 5), st.floats(-10, 10, allow_nan=False)), min_size=5, max_size=60),
-    st.sampled_from(me.CORRELATION_METHODS),
-)
-def test_correlation_matches_scipy(pairs: list[tuple[int, float]], method: str) -> None:
-    x = np.array([p[0] for p in pairs], dtype=float)
-    y = np.array([p[1] for p in pairs])
-    assume(np.ptp(x) > 0 and np.ptp(y) > 0)
-    out = me.correlation(x, y, method=method)
-    assert list(out.columns) == [*COLUMNS, "p_value"]
-    ref = {"spearman": stats.spearmanr, "pearson": stats.pearsonr, "kendall": stats.kendalltau}[method](x, y)
-    row = out.iloc[0]
-    assert row["value"] == pytest.approx(ref.statistic, abs=1e-9)
-    assert row["p_value"] == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-12)
-    if abs(row["value"]) < 1:
-        half = stats.norm.ppf(0.975) / np.sqrt(len(x) - 3)
-        z = np.arctanh(row["value"])
-        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
-            (np.tanh(z - half), np.tanh(z + half)), abs=1e-9
-        )
-
-
-def test_correlation_undefined_and_bad_input() -> None:
-    row = me.correlation([1, 2, 3, 4], [2, 2, 2, 2]).iloc[0]
-    assert np.isnan(row["value"]) and np.isnan(row["ci_low"]) and row["n_items"] == 4
-    assert np.isnan(me.correlation([1, 2], [2, 1]).iloc[0]["value"])
-    with pytest.raises(ValueError, match="missing"):
-        me.correlation([1, np.nan, 3], [1, 2, 3])
-    with pytest.raises(ValueError, match="different lengths"):
-        me.correlation([1, 2, 3], [1, 2])
-    with pytest.raises(ValueError, match="unknown method"):
-        me.correlation([1, 2, 3], [1, 2, 3], method="distance")
-
-
-def test_item_means_and_judge_correlations() -> None:
-    rng = np.random.default_rng(2)
-    quality = rng.integers(1, 6, size=60)
-    rows = []
-    for i in range(60):
-        for rid, noise in {"h1": 1, "h2": 1, "h3": 1, "claude": 1, "llama": 3}.items():
-            if rid == "h3" and i % 7 == 0:
-                continue
-            rows.append(
-                (f"r{i}", "attr", rid, int(np.clip(quality[i] + rng.integers(-noise, noise + 1), 1, 5)))
-            )
-    frame = pd.DataFrame(rows, columns=["response_id", "attribute_id", "rater_id", "rating"])
-    key = ["response_id", "attribute_id"]
-    means = me.item_means(frame, item=key, rater="rater_id", label="rating", raters=["h1", "h2", "h3"])
-    expected = frame[frame.rater_id.str.startswith("h")].groupby(key)["rating"].agg(["mean", "std", "count"])
-    merged = means.merge(expected.reset_index(), on=key)
-    np.testing.assert_allclose(merged["mean_x"], merged["mean_y"])
-    np.testing.assert_allclose(merged["sd"], merged["std"])
-    assert (merged["n_raters"] == merged["count"]).all()
-    out = me.judge_correlations(
-        frame, means.iloc[5:], item=key, rater="rater_id", label="rating", raters=["claude", "llama"]
-    )
-    assert list(out.columns) == ["rater", *COLUMNS, "p_value"]
-    for row in out.itertuples():
-        judge = frame[frame.rater_id == row.rater].merge(means.iloc[5:], on=key)
-        assert row.n_items == len(judge) == 55
-        assert row.value == pytest.approx(stats.spearmanr(judge["rating"], judge["mean"]).statistic)
-    assert out.set_index("rater").loc["claude", "value"] > out.set_index("rater").loc["llama", "value"]
-
-
-# --------------------------------------------------------------------------------------------------
-# Reliability
-# --------------------------------------------------------------------------------------------------
-
-SHROUT_FLEISS = np.array(
-    [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
-)
-
-
-def test_icc_shrout_fleiss_1979() -> None:
-    frame = pd.DataFrame(
-        [(f"t{i}", "x", f"j{j}", SHROUT_FLEISS[i, j]) for i in range(6) for j in range(4)],
-        columns=["target", "part", "judge", "score"],
-    )
-    out = me.icc(frame, item=["target", "part"], rater="judge", label="score")
-    assert list(out.columns) == [
-        "type", "icc", "f", "df1", "df2", "p_value", "ci_low", "ci_high", "n_items", "n_raters"
-    ]  # fmt: skip
-    published = {
-        "ICC(1,1)": 0.17,
-        "ICC(A,1)": 0.29,
-        "ICC(C,1)": 0.71,
-        "ICC(1,k)": 0.44,
-        "ICC(A,k)": 0.62,
-        "ICC(C,k)": 0.91,
-    }
-    got = out.set_index("type")["icc"]
-    for name, value in published.items():
-        assert got[name] == pytest.approx(value, abs=5e-3), name
-    incomplete = frame.iloc[1:]
-    assert me.icc(incomplete, item="target", rater="judge", label="score")["n_items"].iloc[0] == 5
-    with pytest.raises(ValueError, match="not rated by all"):
-        me.icc(incomplete, item="target", rater="judge", label="score", nan_policy="raise")
-    with pytest.raises(ValueError, match="numeric"):
-        me.icc(
-            frame.assign(score=frame.score.astype(str) + "pt"), item="target", rater="judge", label="score"
-        )
-
-
-@FAST
-@given(st.floats(0.01, 0.99), st.floats(0.01, 0.99))
-def test_spearman_brown_inverse_roundtrip(rho: float, target: float) -> None:
-    k = me.spearman_brown_factor(rho, target)
-    assert me.spearman_brown(rho, k) == pytest.approx(target, abs=1e-9)
-    assert me.spearman_brown(rho, 1.0) == pytest.approx(rho)
-
-
-def test_spearman_brown_values_and_bad_input() -> None:
-    assert me.spearman_brown(0.5, 2) == pytest.approx(2 / 3)
-    assert me.spearman_brown(0.5, 3) == pytest.approx(0.75)
-    np.testing.assert_allclose(me.spearman_brown([0.2, 0.5], 2), [1 / 3, 2 / 3])
-    assert np.isnan(me.spearman_brown(-0.5, 3))  # 1 + (k-1) rho = 0: undefined
-    with pytest.raises(ValueError, match="reliability"):
-        me.spearman_brown(1.5, 2)
-    with pytest.raises(ValueError, match="factor"):
-        me.spearman_brown(0.5, 0)
-    with pytest.raises(ValueError, match="target"):
-        me.spearman_brown_factor(0.5, 1.0)
