@@ -9,6 +9,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Seed of the small simulated study shared by the stage, view and analysis tests.
+SEED = 7
 
 # Hypothesis: modest and deterministic in CI, so the suite stays fast and a red run can be reproduced.
 settings.register_profile(
@@ -36,3 +38,20 @@ def realdata_dir() -> Path:
             pytest.fail(f"RECENTER_REQUIRE_REALDATA=1 but {reason}")
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``simulate(SimulationConfig.small(), seed=SEED)`` written to a folder (shared by stage, view and analysis tests)."""
+    from toolkit.simulate import SimulationConfig, simulate
+
+    path = tmp_path_factory.mktemp("small") / "data"
+    simulate(SimulationConfig.small(), seed=SEED).write(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_ds(small_data: Path):
+    from toolkit.dataset import load_dataset
+
+    return load_dataset(small_data)

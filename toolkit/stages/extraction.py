@@ -1,0 +1,134 @@
+"""Stage 1, attribute extraction: label shares per source, the real-vs-synthetic problematic gap, failure
+modes (Fig. 2) and the verifiers' precision, recall and F1 against the human majority (Table 2).
+
+Every function returns a tidy frame with ``value, ci_low, ci_high`` (95% unless ``ci`` says otherwise) and the
+number of units the value is computed over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from schemas import FailureMode, Origin
+from toolkit.dataset import Dataset
+from toolkit.descriptive import share_table
+from toolkit.jsonl import DataError
+from toolkit.metrics import judge_metrics
+from toolkit.resampling import percentile_interval, ratio_bootstrap
+from toolkit.views import extraction_long, extraction_reference, rater_kinds, source_order, verifier_order
+from toolkit.vocabulary import EXTRACTION_LABELS, HUMAN
+
+__all__ = ["extraction_label_shares", "problematic_gap", "failure_mode_shares", "verifier_metrics"]
+
+
+def extraction_label_shares(
+    ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """Share of human stage-1 judgments accepted / uncertain / rejected per user source (Fig. 2, observed).
+
+    Intervals: percentile bootstrap resampling users within each source (a user's attributes and their 3
+    judgments move together).
+
+    Returns
+    -------
+    DataFrame
+        ``source, origin, label, count, n, value, ci_low, ci_high, n_users``.
+    """
+    long = extraction_long(ds)
+    humans = long[long["kind"] == HUMAN]
+    if humans.empty:
+        raise DataError(ds.path, 0, "extraction_judgments", "no stage-1 judgments by human raters")
+    shares = share_table(humans, group="source", label="label", cluster="user_id", labels=EXTRACTION_LABELS,
+                         n_boot=n_boot, ci=ci, seed=seed).rename(columns={"n_clusters": "n_users"})
+    origin = humans.groupby("source")["origin"].first()
+    shares.insert(1, "origin", shares["source"].map(origin))
+    order = {s: i for i, s in enumerate(source_order(shares["source"].unique()))}
+    shares = shares.sort_values(["source"], key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
+    return shares
+
+
+def problematic_gap(ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Share of human stage-1 judgments that are problematic (uncertain or rejected) for real users (sources
+    whose users are of human origin, e.g. WildChat) and for synthetic ones (the other sources, pooled), and the
+    real-minus-synthetic gap (the paper: 22 points). Percentile bootstrap resampling users within each group.
+
+    Returns
+    -------
+    DataFrame
+        ``quantity (real | synthetic | real_minus_synthetic), value, ci_low, ci_high, n`` (judgments).
+        Empty when the dataset lacks either group.
+    """
+    long = extraction_long(ds)
+    humans = long[long["kind"] == HUMAN]
+    real_sources = set(humans.loc[humans["origin"] == Origin.HUMAN, "source"])
+    humans = humans.assign(real=humans["source"].isin(real_sources))
+    cols = ["quantity", "value", "ci_low", "ci_high", "n"]
+    if humans["real"].all() or not humans["real"].any():
+        return pd.DataFrame(columns=cols)
+    rng = np.random.default_rng(seed)
+    points, boots, ns = {}, {}, {}
+    for name, part in (("real", humans[humans["real"]]), ("synthetic", humans[~humans["real"]])):
+        codes = pd.factorize(part["user_id"])[0]
+        k = int(codes.max()) + 1
+        bad = np.bincount(codes, weights=part["problematic"].to_numpy(float), minlength=k)
+        size = np.bincount(codes, minlength=k).astype(float)
+        points[name], ns[name] = bad.sum() / size.sum(), int(size.sum())
+        boots[name] = ratio_bootstrap(bad, size, n_boot, rng) if n_boot > 0 else None
+    points["real_minus_synthetic"] = points["real"] - points["synthetic"]
+    ns["real_minus_synthetic"] = ns["real"] + ns["synthetic"]
+    if n_boot > 0:
+        boots["real_minus_synthetic"] = boots["real"] - boots["synthetic"]
+    rows = []
+    for q in ("real", "synthetic", "real_minus_synthetic"):
+        lo, hi = percentile_interval(boots[q], ci) if n_boot > 0 else (np.nan, np.nan)
+        rows.append((q, points[q], lo, hi, ns[q]))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def failure_mode_shares(ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Share of each coded failure mode among problematic human stage-1 judgments (Fig. 2; the paper codes
+    1,225 problematic attributes). Bootstrap over attributes. Empty when no failure mode is coded.
+
+    Returns
+    -------
+    DataFrame
+        ``failure_mode, count, n, value, ci_low, ci_high, n_attributes``.
+    """
+    long = extraction_long(ds)
+    coded = long[(long["kind"] == HUMAN) & long["problematic"] & long["failure_mode"].notna()]
+    cols = ["failure_mode", "count", "n", "value", "ci_low", "ci_high", "n_attributes"]
+    if coded.empty:
+        return pd.DataFrame(columns=cols)
+    modes = [m.value for m in FailureMode]
+    modes += sorted(set(coded["failure_mode"]) - set(modes))
+    table = share_table(coded.assign(all="all"), group="all", label="failure_mode", cluster="attribute_id",
+                        labels=modes, n_boot=n_boot, ci=ci, seed=seed)
+    return table.rename(columns={"n_clusters": "n_attributes"})[cols]
+
+
+def verifier_metrics(
+    ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, seed: int = 0
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Precision, recall, F1 (and accuracy, flag rate) of every stage-1 verifier at flagging problematic
+    attributes, against the human majority (Table 2). A verifier flags an attribute when its label is
+    uncertain or rejected. Calls :func:`toolkit.metrics.judge_metrics`; item-bootstrap intervals.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        ``verifier, kind, metric, value, ci_low, ci_high, n_items`` and the reference summary of
+        :func:`extraction_reference`.
+    """
+    long = extraction_long(ds)
+    ref, info = extraction_reference(ds)
+    order = verifier_order(ds.frame("raters"), long["rater_id"].unique())
+    if not order:
+        raise DataError(ds.path, 0, "extraction_judgments",
+                        "no stage-1 judgments by a verifier (a rater of kind baseline, reward_model or llm)")
+    judged = long[long["rater_id"].isin(order)]
+    table = judge_metrics(judged, ref, item="attribute_id", rater="rater_id", label="problematic",
+                          reference_label="label", raters=order, n_boot=n_boot, ci=ci, seed=seed)
+    table = table.rename(columns={"rater": "verifier"})
+    table.insert(1, "kind", table["verifier"].map(rater_kinds(ds)))
+    return table, info

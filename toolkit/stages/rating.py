@@ -1,0 +1,210 @@
+"""Stage 3, response generation and rating: observed mean ratings and shares per judge or generator (Table 6,
+Fig. 5), mention rates and raw mention differences (Figs. 6-7), Spearman correlations of LLM judges and
+reward models with the human mean (Table 6, rewards) and the humans' own agreement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from toolkit.agreement import group_agreement
+from toolkit.dataset import Dataset
+from toolkit.descriptive import mean_table
+from toolkit.jsonl import DataError
+from toolkit.metrics import item_means, judge_correlations
+from toolkit.resampling import percentile_interval, ratio_bootstrap
+from toolkit.views import generator_order, judge_order, rater_kinds, rating_long
+from toolkit.vocabulary import CELL_SEPARATOR, HUMAN, RATING_SCALE, REWARD_MODEL
+
+__all__ = [
+    "rating_summary",
+    "mention_rates",
+    "mention_differences",
+    "human_cell_means",
+    "judge_spearman",
+    "scorer_spearman",
+    "human_rating_agreement",
+]
+
+
+def rating_summary(
+    ds: Dataset, *, by: str = "judge", n_boot: int = 1000, ci: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """Observed mean rating, share of ratings > 3 (personalized better) and share <= 3 ("no better than
+    generic") per ``by`` group.
+
+    ``by`` is ``"judge"`` (humans pooled, each LLM judge; Table 6) or ``"generator"`` (human ratings only;
+    Fig. 5), plus an ``"all"`` row over all generators for the humans. Intervals: cluster bootstrap over
+    cells.
+
+    Returns
+    -------
+    DataFrame
+        ``<by>, statistic (mean_rating | p_better | share_no_better), value, ci_low, ci_high, n, n_clusters``.
+    """
+    long = rating_long(ds)
+    if by == "generator":
+        long = long[long["judge"] == HUMAN]
+        if long.empty:
+            raise DataError(ds.path, 0, "response_ratings", "no stage-3 ratings by human raters")
+        long = pd.concat([long, long.assign(generator="all")], ignore_index=True)
+        order = [*generator_order(long["generator"].unique()), "all"]
+    elif by == "judge":
+        order = judge_order(ds, long["judge"].unique())
+    else:
+        raise ValueError(f"by must be 'judge' or 'generator', got {by!r}")
+    long = long.assign(better=(long["rating"] > 3).astype(float), no_better=(long["rating"] <= 3).astype(float))
+    parts = []
+    for stat, col in (("mean_rating", "rating"), ("p_better", "better"), ("share_no_better", "no_better")):
+        t = mean_table(long, group=by, value=col, cluster="cell", n_boot=n_boot, ci=ci, seed=seed)
+        t.insert(1, "statistic", stat)
+        parts.append(t)
+    out = pd.concat(parts, ignore_index=True)
+    pos = {k: i for i, k in enumerate(order)}
+    return out.sort_values([by], key=lambda c: c.map(pos), kind="stable").reset_index(drop=True)
+
+
+def mention_rates(ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Per generator, the share of its rated cells whose attribute the personalized response mentions
+    explicitly (Fig. 7's x axis; the paper: Claude about 5%). Bootstrap over personalized responses.
+
+    Returns
+    -------
+    DataFrame
+        ``generator, value, ci_low, ci_high, n (cells), n_clusters (responses), count (mentioned cells)``.
+    """
+    long = rating_long(ds)
+    cells = long.drop_duplicates("cell")[["cell", "personalized_response_id", "generator", "mention"]]
+    t = mean_table(cells.assign(m=cells["mention"].astype(float)), group="generator", value="m",
+                   cluster="personalized_response_id", n_boot=n_boot, ci=ci, seed=seed)
+    t["count"] = cells.groupby("generator")["mention"].sum().reindex(t["generator"]).to_numpy().astype(int)
+    pos = {g: i for i, g in enumerate(generator_order(t["generator"].unique()))}
+    return t.sort_values("generator", key=lambda c: c.map(pos), kind="stable").reset_index(drop=True)
+
+
+def mention_differences(ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Per judge (humans pooled), mean rating of mentioned cells minus that of the other cells (Fig. 6, raw).
+
+    The paper's statistic (humans +0.03, GPT-5.4 -0.07, Claude -0.39). Interval: bootstrap over cells,
+    resampled separately within the mentioned and the not-mentioned cells of each judge.
+
+    Returns
+    -------
+    DataFrame
+        ``judge, value, ci_low, ci_high, n_mention, n_other`` (ratings).
+    """
+    long = rating_long(ds)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for judge in judge_order(ds, long["judge"].unique()):
+        part = long[long["judge"] == judge]
+        groups = []
+        for flag in (True, False):
+            sub = part[part["mention"] == flag]
+            codes = pd.factorize(sub["cell"])[0]
+            n_cl = int(codes.max()) + 1 if len(sub) else 0
+            groups.append((sub["rating"].to_numpy(float), codes, n_cl))
+        (x1, c1, k1), (x0, c0, k0) = groups
+        if not len(x1) or not len(x0):
+            rows.append((judge, np.nan, np.nan, np.nan, len(x1), len(x0)))
+            continue
+        point = x1.mean() - x0.mean()
+        lo = hi = np.nan
+        if n_boot > 0 and k1 > 1 and k0 > 1:
+            boots = [ratio_bootstrap(np.bincount(c, weights=x, minlength=k), np.bincount(c, minlength=k), n_boot, rng)
+                     for x, c, k in ((x1, c1, k1), (x0, c0, k0))]
+            lo, hi = percentile_interval(boots[0] - boots[1], ci)
+        rows.append((judge, point, lo, hi, len(x1), len(x0)))
+    return pd.DataFrame(rows, columns=["judge", "value", "ci_low", "ci_high", "n_mention", "n_other"])
+
+
+def human_cell_means(ds: Dataset) -> pd.DataFrame:
+    """Mean human rating per cell (:func:`toolkit.metrics.item_means`): ``cell, mean, sd, n_raters``."""
+    long = rating_long(ds)
+    humans = long[long["judge"] == HUMAN]
+    if humans.empty:
+        raise DataError(ds.path, 0, "response_ratings", "no stage-3 ratings by human raters")
+    return item_means(humans, item="cell", rater="rater_id", label="rating")
+
+
+def judge_spearman(ds: Dataset, *, ci: float = 0.95) -> pd.DataFrame:
+    """Spearman correlation of each LLM judge's ratings with the human mean rating per cell (Table 6),
+    by :func:`toolkit.metrics.judge_correlations` (pingouin p-value and Fisher-z interval).
+
+    Returns
+    -------
+    DataFrame
+        ``judge, metric, value, ci_low, ci_high, n_items, p_value``.
+    """
+    long = rating_long(ds)
+    ref = human_cell_means(ds)
+    judges = [j for j in judge_order(ds, long["judge"].unique()) if j != HUMAN]
+    cols = ["judge", "metric", "value", "ci_low", "ci_high", "n_items", "p_value"]
+    if not judges:
+        return pd.DataFrame(columns=cols)
+    out = judge_correlations(long[long["judge"].isin(judges)], ref, item="cell", rater="rater_id", label="rating",
+                             reference_label="mean", method="spearman", raters=judges, confidence=ci)
+    return out.rename(columns={"rater": "judge"})[cols]
+
+
+def scorer_spearman(ds: Dataset, *, ci: float = 0.95) -> pd.DataFrame:
+    """Spearman correlation of each scorer (reward model) with the human mean rating per cell.
+
+    Scores are matched to cells by ``(response_id, attribute_id)``; scores without an attribute apply to
+    every rated attribute of their response.
+
+    Returns
+    -------
+    DataFrame
+        ``scorer, kind, metric, value, ci_low, ci_high, n_items, p_value``.
+    """
+    ds.require("scores", purpose="scorer correlations")
+    ref = human_cell_means(ds)
+    scores = ds.frame("scores")
+    cell_attr = ref["cell"].str.rsplit(CELL_SEPARATOR, n=1, expand=True)
+    cells = pd.DataFrame({"cell": ref["cell"], "response_id": cell_attr[0], "attr": cell_attr[1]})
+    per_attr = scores[scores["attribute_id"].notna()]
+    whole = scores[scores["attribute_id"].isna()]
+    parts = [per_attr.assign(cell=per_attr["response_id"] + CELL_SEPARATOR + per_attr["attribute_id"])]
+    if len(whole):
+        parts.append(whole.drop(columns="attribute_id").merge(cells[["cell", "response_id"]], on="response_id"))
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame[frame["cell"].isin(set(ref["cell"]))]
+    kinds = rater_kinds(ds)
+    raters = ds.frame("raters")
+    listed = [r for r in raters.loc[raters["kind"] == REWARD_MODEL, "rater_id"] if r in set(frame["scorer_id"])]
+    order = listed + sorted(set(frame["scorer_id"]) - set(listed))  # reward models in raters.jsonl order
+    cols = ["scorer", "kind", "metric", "value", "ci_low", "ci_high", "n_items", "p_value"]
+    if not order:
+        return pd.DataFrame(columns=cols)
+    out = judge_correlations(frame, ref, item="cell", rater="scorer_id", label="value", reference_label="mean",
+                             method="spearman", raters=order, confidence=ci).rename(columns={"rater": "scorer"})
+    out["kind"] = out["scorer"].map(kinds)
+    return out[cols]
+
+
+def human_rating_agreement(ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Inter-annotator agreement of the humans' stage-3 ratings: mean pairwise Spearman and mean pairwise
+    quadratic-weighted Cohen's kappa (the paper: 0.325 and 0.310), by
+    :func:`toolkit.agreement.group_agreement` with item-cluster bootstrap intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``metric (spearman | weighted_kappa), value, ci_low, ci_high, n_pairs``.
+    """
+    long = rating_long(ds)
+    humans = long[long["judge"] == HUMAN]
+    ids = sorted(humans["rater_id"].unique())
+    rows = []
+    for name, kw in (("spearman", {"metric": "spearman"}),
+                     ("weighted_kappa", {"metric": "cohen_kappa", "weights": "quadratic", "categories": list(RATING_SCALE)})):
+        if len(ids) < 2:
+            rows.append((name, np.nan, np.nan, np.nan, 0))
+            continue
+        g = group_agreement(humans, item="cell", rater="rater_id", label="rating", groups={HUMAN: ids},
+                            n_boot=n_boot, ci=ci, seed=seed, **kw)
+        r = g.iloc[0]
+        rows.append((name, r["mean"], r["ci_low"], r["ci_high"], int(r["n_pairs"])))
+    return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high", "n_pairs"])
