@@ -10,7 +10,13 @@ Models
 ``rating``      stage-3 rating inflation (``toolkit/models/rating.py``)
 ``correlation`` noise-ceiling (disattenuated) correlation (``toolkit/models/correlation.py``)
 
-See :mod:`toolkit.models.base` for :func:`fit`, :class:`FitResult`, the cache and the convergence bar.
+Modules of the common machinery
+-------------------------------
+``interface``        the :class:`Model` base class, :class:`ModelData`, :class:`FitSettings`, :func:`get_model`
+``fitting``          :func:`fit`, :class:`FitResult`, samplers and BLAS thread limits
+``diagnostics``      the convergence bar (r-hat, ESS, divergences) and its verdict with the remedy
+``summaries``        posterior draws to tidy tables (95% equal-tailed intervals, PPC rows)
+``posterior_cache``  the on-disk cache of fits (keyed by data hash, model version, options and settings)
 """
 
 from __future__ import annotations
@@ -27,23 +33,23 @@ MODEL_MODULES: dict[str, str] = {
 }
 
 _LAZY: dict[str, str] = {
-    # base (no PyMC at import)
-    "fit": "toolkit.models.base",
-    "FitResult": "toolkit.models.base",
-    "FitSettings": "toolkit.models.base",
-    "Diagnostics": "toolkit.models.base",
-    "Model": "toolkit.models.base",
-    "ModelData": "toolkit.models.base",
-    "ConvergenceWarning": "toolkit.models.base",
-    "ConvergenceError": "toolkit.models.base",
-    "SamplerUnavailableError": "toolkit.models.base",
-    "available_samplers": "toolkit.models.base",
-    "get_model": "toolkit.models.base",
-    "cache_dir": "toolkit.models.base",
-    "clear_cache": "toolkit.models.base",
-    "CI_PROB": "toolkit.models.base",
-    "R_HAT_MAX": "toolkit.models.base",
-    "ESS_BULK_MIN": "toolkit.models.base",
+    # fitting and its parts (no PyMC at import)
+    "fit": "toolkit.models.fitting",
+    "FitResult": "toolkit.models.fitting",
+    "SamplerUnavailableError": "toolkit.models.fitting",
+    "available_samplers": "toolkit.models.fitting",
+    "FitSettings": "toolkit.models.interface",
+    "Model": "toolkit.models.interface",
+    "ModelData": "toolkit.models.interface",
+    "get_model": "toolkit.models.interface",
+    "Diagnostics": "toolkit.models.diagnostics",
+    "ConvergenceWarning": "toolkit.models.diagnostics",
+    "ConvergenceError": "toolkit.models.diagnostics",
+    "R_HAT_MAX": "toolkit.models.diagnostics",
+    "ESS_BULK_MIN": "toolkit.models.diagnostics",
+    "CI_PROB": "toolkit.models.summaries",
+    "cache_dir": "toolkit.cache",
+    "clear_cache": "toolkit.models.posterior_cache",
     # models
     "JudgeModel": "toolkit.models.judge",
     "ExtractionModel": "toolkit.models.extraction",

@@ -79,22 +79,27 @@ evaluation metrics.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import numpy as np
 import pandas as pd
+from scipy.special import expit
+from scipy.stats import rankdata
 
-from toolkit.models.base import CI_PROB, Model, ModelData, draws_of, ppc_row, summarize_samples
+from toolkit.dataset import Dataset, file_sha256
+from toolkit.metrics import correlation
+from toolkit.models.interface import Model, ModelData
+from toolkit.models.rating_data import rater_kinds
+from toolkit.models.summaries import CI_PROB, draws_of, ppc_row, summarize_samples
+from toolkit.vocabulary import HUMAN
 
 if TYPE_CHECKING:  # pragma: no cover
     import pymc as pm
     import xarray as xr
 
-    from toolkit.dataset import Dataset
-
-HUMAN = "human"
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
@@ -121,8 +126,6 @@ def prepare_correlation_data(dataset: Dataset, *, k: int | None = None) -> Model
         ``unit``, ``annotator``, ``scorer``, ``submodel`` (``human`` + scorers); tables ``units`` and
         ``scorers`` (scorer, kind).
     """
-    from toolkit.models.rating import rater_kinds
-
     dataset.require("response_ratings", purpose="the stage-3 correlation model")
     ratings = dataset.frame("response_ratings")
     kinds = rater_kinds(dataset, ratings["rater_id"])
@@ -277,8 +280,6 @@ def raw_correlations(data: ModelData, *, confidence: float = CI_PROB) -> pd.Data
 
     Columns ``scorer, metric, value, ci_low, ci_high, n_items`` (pingouin's Fisher-z interval).
     """
-    from toolkit.metrics import correlation
-
     a = data.arrays
     n_h = a["y_mask"].sum(axis=1)
     hmean = np.where(n_h > 0, a["y"].sum(axis=1) / np.maximum(n_h, 1), np.nan)
@@ -388,8 +389,6 @@ def correlation_statistics(
     the leading D): the mean pairwise human-human Pearson correlation (``human_human_pearson``) and each
     scorer's Pearson and Spearman correlation with the human mean rating (``scorer_human_mean_pearson``,
     ``scorer_human_mean_spearman``), over the units where both exist. Values are arrays of length D."""
-    from scipy.stats import rankdata
-
     y = np.asarray(y, float)
     x = np.asarray(x, float)
     if y.ndim == 2:
@@ -502,8 +501,6 @@ def implied_correlations(
     correlation the model estimates) under ``<scorer>``, and with the k-human mean under
     ``<scorer>:observed``.
     """
-    from scipy.special import expit
-
     rng = np.random.default_rng(seed)
     gens = list(stage3["beta"])
     w = np.array([float((generator_weights or {}).get(g, 1.0)) for g in gens])
@@ -580,10 +577,6 @@ class CorrelationModel(Model):
 
     def data_hash(self, dataset: Dataset) -> str:
         """Hash of the record files read (``scores`` is optional)."""
-        import hashlib
-
-        from toolkit.dataset import file_sha256
-
         dataset.require("response_ratings", purpose="the correlation model")
         digest = hashlib.sha256()
         for rt in self.records:
@@ -611,5 +604,6 @@ __all__ = [
     "prepare_correlation_data",
     "raw_correlations",
     "reliability_draws",
+    "replicate_correlation_data",
     "summarize_correlation",
 ]

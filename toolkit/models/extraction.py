@@ -40,7 +40,7 @@ Derived quantities
   :math:`x \sim N(0, \sqrt{\sigma_\text{user}^2 + \sigma_\text{annotator}^2})`, by Gauss-Hermite
   quadrature; likewise the three label shares.
 * **Real minus synthetic gap**: real = sources whose users are of human origin (WildChat); synthetic = the
-  other sources, weighted by their number of users (the paper's pooled synthetic set). Published: 22 points.
+  other sources, weighted by their number of users (the paper's pooled synthetic set).
 * The same gap for the *sample* (the expected share over the observed judgments, with the fitted user and
   annotator effects), which is what the paper's pooled label shares estimate.
 
@@ -63,16 +63,9 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from toolkit.models.base import (
-    Model,
-    ModelData,
-    draws_of,
-    expit,
-    hash_arrays,
-    parameter_table,
-    ppc_row,
-    summarize_samples,
-)
+from toolkit.models.interface import Model, ModelData, hash_arrays
+from toolkit.models.summaries import draws_of, expit, parameter_table, ppc_row, summarize_samples
+from toolkit.vocabulary import HUMAN, SOURCE_ORDER, in_order
 
 if TYPE_CHECKING:  # pragma: no cover
     import pymc as pm
@@ -81,8 +74,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Label codes, ordered worst to best.
 LABELS = ("rejected", "uncertain", "accepted")
-#: The paper's sources in display order (real first); other sources follow alphabetically.
-KNOWN_ORDER = ("wildchat", "cupid", "prefeval", "personalens")
 
 
 @attrs.frozen
@@ -105,7 +96,7 @@ class ExtractionModel(Model):
     records: ClassVar[tuple[str, ...]] = ("raters", "users", "attributes", "extraction_judgments")
     default_target_accept: ClassVar[float] = 0.9
 
-    kinds: tuple[str, ...] = attrs.field(default=("human",), converter=tuple)
+    kinds: tuple[str, ...] = attrs.field(default=(HUMAN,), converter=tuple)
     n_quad: int = 40
     ppc_draws: int = 400
 
@@ -191,8 +182,6 @@ class ExtractionModel(Model):
         return real, ~real
 
     def summarize(self, idata: Any, data: ModelData) -> dict[str, pd.DataFrame]:
-        from toolkit.published import published
-
         a = data.arrays
         sources = list(data.coords["source"])
         pop = self.population_shares(idata)  # (S, n_source, 3)
@@ -236,9 +225,6 @@ class ExtractionModel(Model):
                     t["observed"] = {"real": obs_real, "synthetic": obs_synth}.get(q, obs_real - obs_synth)
                     gap_rows.append(t)
             gap_t = pd.concat(gap_rows, ignore_index=True)
-            gap_t["published"] = np.where(
-                gap_t["quantity"] == "real_minus_synthetic", published("fig2.problematic_gap"), np.nan
-            )
             gap_t["p_positive"] = [
                 float((d > 0).mean()) if q == "real_minus_synthetic" else np.nan
                 for d, q in zip(
@@ -349,7 +335,7 @@ def prepare_judgments(
     users: pd.DataFrame,
     raters: pd.DataFrame,
     *,
-    kinds: tuple[str, ...] = ("human",),
+    kinds: tuple[str, ...] = (HUMAN,),
 ) -> ModelData:
     """Build the extraction model's data: judgments collapsed into (user, annotator) label counts."""
     kind_of = dict(zip(raters["rater_id"], raters["kind"].astype(str), strict=True))
@@ -363,10 +349,7 @@ def prepare_judgments(
     users = users.set_index("user_id")
     src_of = users["source"].astype(str)
     # order: the paper's sources first (real WildChat, then the synthetic sets), then unknown ones
-    present_sources = sorted(
-        set(src_of.reindex(j["user_id"].unique())),
-        key=lambda s: (KNOWN_ORDER.index(s) if s in KNOWN_ORDER else len(KNOWN_ORDER), s),
-    )
+    present_sources = in_order(src_of.reindex(j["user_id"].unique()), SOURCE_ORDER)
     user_ids = sorted(j["user_id"].unique())
     annotators = [r for r in raters["rater_id"] if r in set(j["rater_id"])]
     uidx = pd.Index(user_ids).get_indexer(j["user_id"])

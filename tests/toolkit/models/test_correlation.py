@@ -15,10 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.toolkit.models.conftest import FULL_FIT, SMALL_FIT, _fit, eti
-from toolkit.models.base import ModelData, draws_of
+from tests.toolkit.models.conftest import FULL_FIT, SMALL_FIT, eti, fit_quietly
 from toolkit.models.correlation import (
-    HUMAN,
     CorrelationModel,
     build_correlation_model,
     comparison_table,
@@ -27,16 +25,19 @@ from toolkit.models.correlation import (
     raw_correlations,
     reliability_draws,
 )
+from toolkit.models.interface import ModelData
+from toolkit.models.summaries import draws_of
+from toolkit.vocabulary import HUMAN
 
 
 @pytest.fixture(scope="session")
 def correlation_small(small_study: tuple[Any, dict], model_cache: Any) -> Any:
-    return _fit(CorrelationModel(), small_study[0], model_cache, SMALL_FIT)
+    return fit_quietly(CorrelationModel(), small_study[0], model_cache, SMALL_FIT)
 
 
 @pytest.fixture(scope="session")
 def correlation_full(full_study: tuple[Any, dict], model_cache: Any) -> Any:
-    return _fit(CorrelationModel(), full_study[0], model_cache, FULL_FIT | {"draws": 2000})
+    return fit_quietly(CorrelationModel(), full_study[0], model_cache, FULL_FIT | {"draws": 2000})
 
 
 def _targets(fit: Any, ds: Any, truth: dict) -> dict[str, float]:
