@@ -11,9 +11,12 @@ API
 ``simulate(config=None, seed=DEFAULT_SEED) -> SimulatedStudy``; ``SimulatedStudy.records`` (canonical
 schema records by type), ``.truth`` (JSON-ready ground truth), ``.write(path, compress=True)``;
 :class:`SimulationConfig` (every parameter, documented; ``.scaled(k)``, ``.small()``);
-:func:`calibration_table` (published vs simulated); :func:`load_ground_truth`.
+:func:`load_ground_truth`. :mod:`toolkit.simulate.tuning` re-derives the calibrated defaults from target
+values passed in. The simulator never reads the paper's numbers: the comparison with the paper (published vs
+simulated, with tolerances) is ``analyses.calibration.calibration_table``, in the layer above the toolkit.
 
-Command: ``recenter simulate --out DIR [--seed N] [--scale K] [--report]``.
+Command: ``recenter simulate --out DIR [--seed N] [--scale K] [--report]`` (``--report`` prints the
+calibration table; the command-line layer adds it).
 
 Design (scale 1)
 ----------------
@@ -162,8 +165,12 @@ from typing import Any
 
 import attrs
 
+import schemas
 import toolkit
-from toolkit.simulate.calibration import calibration_table, format_table
+from toolkit.dataset import Dataset, write_dataset
+from toolkit.simulate._records import GENERATORS
+from toolkit.simulate._stages import draw_study
+from toolkit.simulate._truth import build_truth
 from toolkit.simulate.config import (
     BASELINES,
     LLMS,
@@ -176,9 +183,9 @@ from toolkit.simulate.config import (
     Stage2Config,
     Stage3Config,
 )
+from toolkit.vocabulary import DEFAULT_SEED
 
-#: The seed of the bundled sample (the paper's arXiv date).
-DEFAULT_SEED = 20260606
+#: File name of the ground truth beside a written dataset (``.gz`` when compressed).
 TRUTH_FILE = "ground_truth.json"
 LICENSE = "CC-BY-4.0"
 CITATION = (
@@ -188,7 +195,9 @@ CITATION = (
 
 __all__ = [
     "BASELINES",
+    "CITATION",
     "DEFAULT_SEED",
+    "LICENSE",
     "LLMS",
     "REWARD_MODELS",
     "SOURCES",
@@ -199,11 +208,12 @@ __all__ = [
     "Stage1Config",
     "Stage2Config",
     "Stage3Config",
+    "TRUTH_FILE",
     "add_arguments",
-    "calibration_table",
     "load_ground_truth",
     "run",
     "simulate",
+    "write_truth",
 ]
 
 
@@ -228,42 +238,31 @@ class SimulatedStudy:
 
     @cached_property
     def records(self) -> dict[str, list]:
-        from schemas import structure
-
+        # schemas.structure looked up at call time (a test patches it to prove write() streams)
         return {
-            name: [structure(d, name) for d in gen(self._study)] for name, gen in self._generators().items()
+            name: [schemas.structure(d, name) for d in gen(self._study)] for name, gen in GENERATORS.items()
         }
 
     @cached_property
     def truth(self) -> dict[str, Any]:
-        from toolkit.simulate._truth import build_truth
-
         return build_truth(self._study)
 
     def iter_dicts(self, name: str) -> Iterator[dict[str, Any]]:
         """Stream the records of one type as JSON-ready dicts (the canonical unstructured form)."""
-        return self._generators()[name](self._study)
+        return GENERATORS[name](self._study)
 
-    @staticmethod
-    def _generators() -> dict[str, Any]:
-        from toolkit.simulate._records import GENERATORS
-
-        return GENERATORS
-
-    def write(self, path: str | Path, *, compress: bool = True) -> Any:
+    def write(self, path: str | Path, *, compress: bool = True) -> Dataset:
         """Write the dataset (``write_dataset``, provenance ``simulated``) and its ground truth beside it.
 
         Records are streamed to disk (flat memory at any scale). Returns the opened
         :class:`toolkit.dataset.Dataset`.
         """
-        from toolkit.dataset import write_dataset
-
         folder = Path(path)
         scale = self.config.size_scale
         name = "recenter-simulated" + ("" if scale == 1 and self.config.rater_scale == 1 else f"-x{scale:g}")
         ds = write_dataset(
             folder,
-            {n: self.iter_dicts(n) for n in self._generators()},
+            {n: self.iter_dicts(n) for n in GENERATORS},
             name=name,
             provenance="simulated",
             origin=f"toolkit.simulate seed={self.seed}",
@@ -298,8 +297,6 @@ def simulate(config: SimulationConfig | None = None, seed: int = DEFAULT_SEED) -
     seed : int
         Seed of :func:`numpy.random.default_rng` (the same seed and config give the same study).
     """
-    from toolkit.simulate._stages import draw_study
-
     config = SimulationConfig() if config is None else config
     seed = int(seed)
     return SimulatedStudy(config=config, seed=seed, study=draw_study(config, seed))
@@ -336,6 +333,7 @@ def load_ground_truth(path: str | Path) -> dict[str, Any]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``recenter simulate`` (``--report`` is added by :mod:`toolkit.cli`)."""
     parser.add_argument("--out", type=Path, required=True, help="output dataset folder")
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
@@ -355,12 +353,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="independent draws instead of balanced sampling (full sampling variability, for power analysis)",
     )
     parser.add_argument("--no-gzip", action="store_true", help="write plain .jsonl instead of .jsonl.gz")
-    parser.add_argument(
-        "--report", action="store_true", help="print the calibration table (statistic, published, simulated)"
-    )
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``recenter simulate``: draw the study and write it to ``args.out``; returns the exit code."""
     if not args.scale > 0:
         print("recenter simulate: --scale must be positive", file=sys.stderr)
         return 2
@@ -379,7 +375,4 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"  {counts}", file=out)
     sys.stdout.write(out.getvalue())
-    if args.report:
-        table = calibration_table(ds)
-        print(format_table(table))
     return 0

@@ -13,6 +13,21 @@ from typing import Any
 from toolkit.simulate._stages import ACCEPTED, REJECTED, UNCERTAIN, Study
 from toolkit.simulate.config import BASELINES, FAILURE_MODES, LLMS, REWARD_MODELS, SOURCES, VERIFIER
 
+__all__ = [
+    "GENERATORS",
+    "raters",
+    "users",
+    "conversations",
+    "attributes",
+    "extraction_judgments",
+    "prompts",
+    "relevance_judgments",
+    "responses",
+    "response_ratings",
+    "scores",
+    "response_ids",
+]
+
 V = "1.0"  # schemas.SCHEMA_VERSION, checked in the tests (kept literal for speed of the dict builders)
 LABELS = {ACCEPTED: "accepted", UNCERTAIN: "uncertain", REJECTED: "rejected"}
 SIMULATED = "simulated placeholder, not real data"
@@ -177,7 +192,8 @@ def relevance_judgments(study: Study) -> Iterator[dict[str, Any]]:
             }
 
 
-def _response_ids(study: Study, item: int) -> tuple[str, str]:
+def response_ids(study: Study, item: int) -> tuple[str, str]:
+    """The ``(personalized, generic)`` response ids of stage-3 item ``item``."""
     pair = study.s3_item_pair[item]
     u, p = study.pair_user[pair], study.pair_prompt[pair]
     stem = f"r-{study.user_ids[u].rsplit('-', 1)[1]}-{study.prompt_ids[p].rsplit('-', 1)[1]}-{LLMS[study.s3_item_gen[item]]}"
@@ -195,7 +211,7 @@ def responses(study: Study) -> Iterator[dict[str, Any]]:
         pair = study.s3_item_pair[it]
         uid, pid = study.user_ids[study.pair_user[pair]], study.prompt_ids[study.pair_prompt[pair]]
         gen = LLMS[study.s3_item_gen[it]]
-        pers, generic = _response_ids(study, it)
+        pers, generic = response_ids(study, it)
         ids = mentioned.get(it, [])
         yield {
             "response_id": generic,
@@ -223,7 +239,7 @@ def responses(study: Study) -> Iterator[dict[str, Any]]:
 
 def response_ratings(study: Study) -> Iterator[dict[str, Any]]:
     rh, rl = study.s3_rating_h.tolist(), study.s3_rating_l.tolist()
-    ids = [_response_ids(study, it) for it in range(len(study.s3_item_pair))]
+    ids = [response_ids(study, it) for it in range(len(study.s3_item_pair))]
     for n, (it, a) in enumerate(zip(study.unit_item.tolist(), study.unit_attr.tolist(), strict=True)):
         pers, generic = ids[it]
         aid = study.attr_ids[a]
@@ -249,7 +265,7 @@ def response_ratings(study: Study) -> Iterator[dict[str, Any]]:
 
 def scores(study: Study) -> Iterator[dict[str, Any]]:
     rm = study.s3_rm.tolist()
-    ids = [_response_ids(study, it)[0] for it in range(len(study.s3_item_pair))]
+    ids = [response_ids(study, it)[0] for it in range(len(study.s3_item_pair))]
     for n, (it, a) in enumerate(zip(study.unit_item.tolist(), study.unit_attr.tolist(), strict=True)):
         for s, rid in enumerate(REWARD_MODELS):
             yield {

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logit, ndtr, ndtri
 
+__all__ = ["Sampler", "OrthogonalDraws"]
+
 
 class Sampler:
     """Draws from ``rng``; ``balanced`` switches every method to its balanced variant."""

@@ -12,8 +12,18 @@ import numpy as np
 from scipy.special import expit, logit
 
 import toolkit
+from toolkit.simulate._records import response_ids
 from toolkit.simulate._stages import ACCEPTED, Study
 from toolkit.simulate.config import BASELINES, FAILURE_MODES, LLMS, REWARD_MODELS, SOURCES, VERIFIER
+
+__all__ = [
+    "LOGISTIC_VAR",
+    "normal_mean",
+    "stage1_population",
+    "stage2_population",
+    "stage3_latent_correlations",
+    "build_truth",
+]
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(60)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
@@ -109,6 +119,7 @@ def stage3_latent_correlations(config: Any, study: Study | None = None) -> dict[
 
 
 def build_truth(study: Study) -> dict[str, Any]:
+    """The JSON-ready ground truth of ``study`` (keys documented in :mod:`toolkit.simulate`)."""
     cfg = study.config
     c1, c2, c3 = cfg.stage1, cfg.stage2, cfg.stage3
     sz = study.sizes
@@ -181,9 +192,7 @@ def build_truth(study: Study) -> dict[str, Any]:
         },
     }
     # ---- stage 3
-    from toolkit.simulate._records import _response_ids  # local: avoids an import cycle
-
-    resp = [_response_ids(study, it)[0] for it in range(len(study.s3_item_pair))]
+    resp = [response_ids(study, it)[0] for it in range(len(study.s3_item_pair))]
     gen = study.s3_item_gen[study.unit_item]
     stage3 = {
         "cutpoints": list(c3.cutpoints),

@@ -1,9 +1,10 @@
 """The simulator's parameters: one frozen attrs config, every number documented.
 
 The defaults are calibrated so that a draw at the default size reproduces the paper's published statistics
-(see :mod:`toolkit.simulate` for the model and ``calibration_table`` for the check). Where a number is a
-design fact of the study (77 users, 41 prompts...) it is labelled *design*; where it is a model parameter it
-says what it was calibrated to. Nothing in the simulator's code is a tunable number: it all lives here.
+(see :mod:`toolkit.simulate` for the model, :mod:`toolkit.simulate.tuning` for how the numbers were derived
+and ``analyses.calibration`` for the check against the paper). Where a number is a design fact of the study
+(77 users, 41 prompts...) it is labelled *design*; where it is a model parameter it says what it was
+calibrated to. Nothing in the simulator's code is a tunable number: it all lives here.
 """
 
 from __future__ import annotations
@@ -13,12 +14,31 @@ from typing import Any
 
 import attrs
 
-#: The five models of the study, used as stage-2/3 judges, stage-3 generators and stage-1 prompted verifiers.
-LLMS: tuple[str, ...] = ("claude-sonnet-4.6", "gpt-5.4", "llama-3.3-70b", "qwen3.5-27b", "gemma-4-31b")
+from schemas import FailureMode
+from toolkit.vocabulary import BASELINE_ORDER, LLM_ORDER, SOURCE_ORDER
+
+__all__ = [
+    "LLMS",
+    "SOURCES",
+    "BASELINES",
+    "VERIFIER",
+    "REWARD_MODELS",
+    "FAILURE_MODES",
+    "RANK_TOLERANCE",
+    "DesignConfig",
+    "Stage1Config",
+    "Stage2Config",
+    "Stage3Config",
+    "SimulationConfig",
+]
+
+#: The five models of the study, used as stage-2/3 judges, stage-3 generators and stage-1 prompted verifiers
+#: (the vocabulary's LLM order).
+LLMS: tuple[str, ...] = LLM_ORDER
 #: User sources in the paper's order; the first is the real (human-origin) one.
-SOURCES: tuple[str, ...] = ("wildchat", "cupid", "prefeval", "personalens")
+SOURCES: tuple[str, ...] = SOURCE_ORDER
 #: Stage-2 baseline methods (Fig. 4 / Table 3).
-BASELINES: tuple[str, ...] = ("bm25", "embedding", "roberta-classifier", "qwen3-4b-grpo")
+BASELINES: tuple[str, ...] = BASELINE_ORDER
 #: Stage-1 trained verifier (Table 2); the 5 LLMs are the prompted verifiers.
 VERIFIER = "roberta-verifier"
 #: Reward models (rater id -> model name).
@@ -27,14 +47,12 @@ REWARD_MODELS: dict[str, str] = {
     "rm-qwen2.5-1.5b": "Qwen2.5-1.5B",
     "rm-llama-3.2-1b": "Llama-3.2-1B",
 }
-#: Stage-1 failure modes (values of :class:`schemas.FailureMode`).
-FAILURE_MODES: tuple[str, ...] = (
-    "overgeneralization",
-    "missing_evidence",
-    "task_context_confusion",
-    "not_standalone",
-    "other",
-)
+#: Stage-1 failure modes (values of :class:`schemas.FailureMode`, in their order).
+FAILURE_MODES: tuple[str, ...] = tuple(m.value for m in FailureMode)
+#: The tolerance each stage-3 rank statistic is checked with against the paper (the ``spearman`` and
+#: ``kappa`` tolerances of ``analyses.calibration.TOLERANCE``; a test keeps them equal). ``typical_band`` is
+#: in units of these.
+RANK_TOLERANCE: dict[str, float] = {"spearman": 0.06, "weighted_kappa": 0.03}
 
 
 def _frozen_dict(value: Any) -> dict:

@@ -1,11 +1,13 @@
 """How the default parameters of :class:`~toolkit.simulate.SimulationConfig` were derived (and can be re-derived).
 
-The defaults in ``config.py`` are the output of :func:`tune` at the time of writing, rounded. Run
-``python -m toolkit.simulate.tuning`` to repeat it (several minutes) or call :func:`tune` with other targets,
-e.g. for a follow-up study with different published numbers.
+The defaults in ``config.py`` are the output of :func:`tune` at the time of writing, rounded. Every tune
+function takes its *targets* as an argument: a mapping from the statistic keys of :data:`TARGET_KEYS` to
+values. The simulator never reads the paper's numbers itself; ``analyses.calibration.tuning_targets()`` gives
+the paper's published values, and ``python -m analyses.calibration --tune`` repeats the derivation with them
+(several minutes). Pass other targets for, e.g., a follow-up study with different published numbers.
 
-Targets are the paper's published statistics (``toolkit/reference/published.json``) plus a few design
-choices where the paper gives only a statement (listed in :data:`CHOICES`). The solve is
+Targets are published statistics plus a few design choices where the paper gives only a statement (listed
+in :data:`CHOICES`). The solve is
 
 * stage 1: analytic (label shares integrate the user and annotator effects by quadrature);
 * stage 2: analytic (kappas, majority rate, YES rates and Claude's recall integrate the shared item effects by
@@ -17,6 +19,7 @@ choices where the paper gives only a statement (listed in :data:`CHOICES`). The 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -24,9 +27,51 @@ import numpy as np
 from scipy.optimize import brentq, least_squares
 from scipy.special import expit, logit
 
-from toolkit.published import published
+from toolkit.simulate._ratings import correlation_stats, stage3_draw
+from toolkit.simulate._sampling import Sampler
+from toolkit.simulate._stages import draw_study
 from toolkit.simulate._truth import normal_mean
-from toolkit.simulate.config import LLMS, REWARD_MODELS, SOURCES, SimulationConfig
+from toolkit.simulate.config import (
+    LLMS,
+    REWARD_MODELS,
+    SOURCES,
+    SimulationConfig,
+    Stage1Config,
+    Stage2Config,
+    Stage3Config,
+)
+
+__all__ = [
+    "CHOICES",
+    "TARGET_KEYS",
+    "tune_stage1",
+    "tune_stage2",
+    "solve_stage3_analytic",
+    "tune_stage3",
+    "tune",
+]
+
+#: The statistic keys every tuning needs in its ``targets`` (the keys of the paper's ``published.json``).
+TARGET_KEYS: tuple[str, ...] = (
+    # stage 1
+    "fig2.wildchat_accept_rate",
+    "fig2.problematic_gap",
+    # stage 2
+    "fig4.human_positive_rate",
+    "fig4.claude.precision",
+    "fig4.claude.recall",
+    "fig3.kappa.human_human",
+    "fig3.kappa.llm_llm",
+    "fig3.kappa.human_llm",
+    # stage 3
+    "fig6.human.mention_effect",
+    "fig6.claude-sonnet-4.6.mention_effect",
+    "fig6.gpt-5.4.mention_effect",
+    *(f"table6.{j}.mean" for j in LLMS),
+    *(f"table6.{j}.spearman" for j in LLMS),
+    "stage3.human_spearman",
+    "stage3.human_weighted_kappa",
+)
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(60)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
@@ -81,12 +126,24 @@ def _nm(f: Any, sd: float) -> float:
     return normal_mean(f, sd)
 
 
+def _target(targets: Mapping[str, float], key: str) -> float:
+    """``targets[key]`` as a float, with a clear error when the caller did not pass it."""
+    try:
+        return float(targets[key])
+    except KeyError:
+        raise KeyError(
+            f"tuning target {key!r} is missing (pass a value for every key of TARGET_KEYS)"
+        ) from None
+
+
 # ------------------------------------------------------------------------------------------------------
 # Stage 1
 # ------------------------------------------------------------------------------------------------------
 
 
-def tune_stage1(config: SimulationConfig) -> Any:
+def tune_stage1(config: SimulationConfig, targets: Mapping[str, float]) -> Stage1Config:
+    """Stage-1 source effects and cutpoints for the WildChat acceptance share and the real-minus-synthetic
+    problematic gap of ``targets`` (and the unpublished splits of :data:`CHOICES`); analytic."""
     c = config.stage1
     sd = float(np.hypot(c.sd_user, c.sd_annotator))
     c2 = CHOICES["stage1.c2"]
@@ -94,11 +151,11 @@ def tune_stage1(config: SimulationConfig) -> Any:
     def accepted(alpha: float) -> float:
         return _nm(lambda x: expit(alpha + x - c2), sd)
 
-    accept_wc = published("fig2.wildchat_accept_rate")
+    accept_wc = _target(targets, "fig2.wildchat_accept_rate")
     alpha_wc = brentq(lambda a: accepted(a) - accept_wc, -10, 10)
     rejected = CHOICES["stage1.wildchat_rejected"]
     c1 = brentq(lambda c: _nm(lambda x: expit(c - alpha_wc - x), sd) - rejected, c2 - 20, c2)
-    synth_accept = accept_wc + published("fig2.problematic_gap")
+    synth_accept = accept_wc + _target(targets, "fig2.problematic_gap")
     alpha = {SOURCES[0]: alpha_wc}
     for s, off in CHOICES["stage1.synthetic_accept_offsets"].items():
         alpha[s] = brentq(lambda a, t=synth_accept + off: accepted(a) - t, -10, 10)
@@ -162,12 +219,16 @@ def _stage2_stats(
     }
 
 
-def tune_stage2(config: SimulationConfig) -> Any:
+def tune_stage2(config: SimulationConfig, targets: Mapping[str, float]) -> Stage2Config:
+    """Stage-2 prevalence, rater sensitivities and specificities and shared-effect SDs for the majority rate,
+    the three group kappas and Claude's precision and recall of ``targets``; analytic (least squares)."""
     c = config.stage2
     prev = CHOICES["stage2.prevalence"]
     mu = brentq(lambda m: _nm(lambda x: expit(m + x), c.sd_prompt) - prev, -10, 10)
-    maj_t = published("fig4.human_positive_rate")
-    claude_yes = published("fig4.claude.recall") * maj_t / published("fig4.claude.precision")
+    maj_t = _target(targets, "fig4.human_positive_rate")
+    claude_recall = _target(targets, "fig4.claude.recall")
+    claude_yes = claude_recall * maj_t / _target(targets, "fig4.claude.precision")
+    kappa_t = {g: _target(targets, f"fig3.kappa.{g}") for g in ("human_human", "llm_llm", "human_llm")}
     yes_t = np.array([claude_yes if v is None else v for v in CHOICES["stage2.llm_yes_rate"].values()])
     off = np.array(CHOICES["stage2.human_logit_offsets"])
 
@@ -191,10 +252,10 @@ def tune_stage2(config: SimulationConfig) -> Any:
             [
                 2 * (s["maj"] - maj_t),
                 s["hyes"] - CHOICES["stage2.human_yes_rate"],
-                s["hh"] - published("fig3.kappa.human_human"),
-                s["ll"] - published("fig3.kappa.llm_llm"),
-                s["hl"] - published("fig3.kappa.human_llm"),
-                s["claude_recall"] - published("fig4.claude.recall"),
+                s["hh"] - kappa_t["human_human"],
+                s["ll"] - kappa_t["llm_llm"],
+                s["hl"] - kappa_t["human_llm"],
+                s["claude_recall"] - claude_recall,
             ]
         )
 
@@ -257,17 +318,19 @@ def _stage3_analytic(c: Any, cuts: np.ndarray, beta: np.ndarray, delta: dict, ga
     return out
 
 
-def _solve_stage3_analytic(c: Any) -> Any:
-    """Cutpoints, generator effects, judge inflation and mention effects for the analytic targets."""
+def solve_stage3_analytic(c: Stage3Config, targets: Mapping[str, float]) -> Stage3Config:
+    """Cutpoints, generator effects, judge inflation and mention effects for the analytic stage-3 targets
+    (judge means and mention effects of ``targets``, human shares and generator means of :data:`CHOICES`),
+    given the noise SDs of ``c``; its current values are the starting point."""
     shares_t = np.array(CHOICES["stage3.human_shares"])
     gen_t = np.array([CHOICES["stage3.generator_means"][g] for g in LLMS])
     effects_t = {
-        "human": published("fig6.human.mention_effect"),
-        "claude-sonnet-4.6": published("fig6.claude-sonnet-4.6.mention_effect"),
-        "gpt-5.4": published("fig6.gpt-5.4.mention_effect"),
+        "human": _target(targets, "fig6.human.mention_effect"),
+        "claude-sonnet-4.6": _target(targets, "fig6.claude-sonnet-4.6.mention_effect"),
+        "gpt-5.4": _target(targets, "fig6.gpt-5.4.mention_effect"),
         **CHOICES["stage3.open_weight_mention_effects"],
     }
-    means_t = {j: published(f"table6.{j}.mean") for j in LLMS}
+    means_t = {j: _target(targets, f"table6.{j}.mean") for j in LLMS}
     judges = ["human", *LLMS]
 
     def unpack(x: np.ndarray) -> tuple:
@@ -313,9 +376,6 @@ def _solve_stage3_analytic(c: Any) -> Any:
 
 def _stage3_correlations(config: SimulationConfig, seed: int, units: int) -> dict[str, float]:
     """Rank correlations of stage 3 on a large balanced replicate of the default design (fixed seed)."""
-    from toolkit.simulate._sampling import Sampler
-    from toolkit.simulate._stages import _correlation_stats, _stage3_draw, draw_study
-
     base = draw_study(attrs.evolve(config, typical_band=0.0), seed)
     reps = max(1, units // len(base.unit_item))
     n_items = len(base.s3_item_gen)
@@ -323,20 +383,30 @@ def _stage3_correlations(config: SimulationConfig, seed: int, units: int) -> dic
     item_gen = np.tile(base.s3_item_gen, reps)
     mention = np.tile(base.unit_mention, reps)
     sampler = Sampler(np.random.default_rng(seed), balanced=True)
-    draw = _stage3_draw(config, sampler, unit_item, item_gen, mention, base.sizes.n_humans)
-    return _correlation_stats(draw)
+    draw = stage3_draw(config, sampler, unit_item, item_gen, mention, base.sizes.n_humans)
+    return correlation_stats(draw)
 
 
 def tune_stage3(
-    config: SimulationConfig, *, seed: int = 1, units: int = 40_000, rounds: int = 4, verbose: bool = False
-) -> Any:
+    config: SimulationConfig,
+    targets: Mapping[str, float],
+    *,
+    seed: int = 1,
+    units: int = 40_000,
+    rounds: int = 4,
+    verbose: bool = False,
+) -> Stage3Config:
+    """Stage-3 noise SDs and reward-model correlations for the rank statistics of ``targets`` (judge
+    Spearman with the human mean, human Spearman and weighted kappa; reward models from :data:`CHOICES`),
+    estimated on a balanced replicate of ``units`` units with common random numbers (``seed``), alternating
+    with :func:`solve_stage3_analytic`. Slow (minutes); ``verbose`` prints every evaluation."""
     c = config.stage3
     c = attrs.evolve(c, mention_rate=dict(CHOICES["stage3.mention_rate"]))
     share = CHOICES["stage3.sd_item_share"]
-    targets = {f"spearman.{j}": published(f"table6.{j}.spearman") for j in LLMS}
-    targets.update({f"spearman.{r}": v for r, v in CHOICES["stage3.reward_spearman"].items()})
-    targets["spearman.human_human"] = published("stage3.human_spearman")
-    targets["weighted_kappa.human_human"] = published("stage3.human_weighted_kappa")
+    wanted = {f"spearman.{j}": _target(targets, f"table6.{j}.spearman") for j in LLMS}
+    wanted.update({f"spearman.{r}": v for r, v in CHOICES["stage3.reward_spearman"].items()})
+    wanted["spearman.human_human"] = _target(targets, "stage3.human_spearman")
+    wanted["weighted_kappa.human_human"] = _target(targets, "stage3.human_weighted_kappa")
     names = ["sd_q", "sd_annotator", *[f"noise.{j}" for j in LLMS], *[f"rho.{r}" for r in REWARD_MODELS]]
     keys = [
         "spearman.human_human",
@@ -361,7 +431,7 @@ def tune_stage3(
     state = {"c": c}
 
     def resid(x: np.ndarray) -> np.ndarray:
-        c3 = _solve_stage3_analytic(
+        c3 = solve_stage3_analytic(
             attrs.evolve(
                 with_params(x),
                 cutpoints=state["c"].cutpoints,
@@ -374,7 +444,7 @@ def tune_stage3(
         got = _stage3_correlations(attrs.evolve(config, stage3=c3), seed, units)
         if verbose:
             print(" ".join(f"{k.split('.')[-1][:6]}={got[k]:.3f}" for k in keys), flush=True)
-        return np.array([got[k] - targets[k] for k in keys])
+        return np.array([got[k] - wanted[k] for k in keys])
 
     x0 = np.array(
         [
@@ -385,7 +455,7 @@ def tune_stage3(
         ]
     )
     sol = least_squares(resid, x0, diff_step=0.02, max_nfev=rounds * (len(names) + 1))
-    c3 = _solve_stage3_analytic(
+    c3 = solve_stage3_analytic(
         attrs.evolve(
             with_params(sol.x),
             cutpoints=state["c"].cutpoints,
@@ -404,22 +474,20 @@ def tune_stage3(
     )
 
 
-def tune(config: SimulationConfig | None = None, **stage3_options: Any) -> SimulationConfig:
+def tune(
+    targets: Mapping[str, float], config: SimulationConfig | None = None, **stage3_options: Any
+) -> SimulationConfig:
     """Re-derive the calibrated parameters of all three stages (design and unpublished choices kept).
 
-    The current values of ``config`` are the starting point (default: the shipped defaults).
+    Parameters
+    ----------
+    targets : mapping of str to float
+        A value for every key of :data:`TARGET_KEYS` (the paper's: ``analyses.calibration.tuning_targets()``).
+    config : SimulationConfig, optional
+        The starting point (default: the shipped defaults).
+    **stage3_options
+        Passed to :func:`tune_stage3` (``seed``, ``units``, ``rounds``, ``verbose``).
     """
     config = SimulationConfig() if config is None else config
-    config = attrs.evolve(config, stage1=tune_stage1(config), stage2=tune_stage2(config))
-    return attrs.evolve(config, stage3=tune_stage3(config, **stage3_options))
-
-
-def main() -> None:  # pragma: no cover - a developer tool
-    import json
-
-    tuned = tune(verbose=True)
-    print(json.dumps({k: tuned.to_dict()[k] for k in ("stage1", "stage2", "stage3")}, indent=1))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+    config = attrs.evolve(config, stage1=tune_stage1(config, targets), stage2=tune_stage2(config, targets))
+    return attrs.evolve(config, stage3=tune_stage3(config, targets, **stage3_options))
