@@ -10,14 +10,20 @@ listed as such in the report; the run goes on when one analysis fails and exits 
 from __future__ import annotations
 
 import importlib
+import json
+import logging
 import sys
 import time
 import traceback
 from collections.abc import Sequence
 
 from analyses import ANALYSIS_NAMES
-from analyses._common import Analysis, execute, parser_for, settings_from_args
+from analyses.common import Analysis, execute, parser_for, settings_from_args
+from analyses.report import write_report
+from toolkit.dataset import load_dataset
 from toolkit.jsonl import DataError
+
+__all__ = ["main"]
 
 
 def _analysis(name: str) -> Analysis:
@@ -26,8 +32,6 @@ def _analysis(name: str) -> Analysis:
 
 def _warnings(written: dict) -> list[str]:
     """The warnings an analysis recorded in its provenance JSON (e.g. a fit that did not converge)."""
-    import json
-
     try:
         return list(json.loads(written["json"].read_text(encoding="utf-8")).get("warnings", []))
     except (KeyError, OSError, ValueError):
@@ -58,8 +62,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = _names(args.only) or list(ANALYSIS_NAMES)
     names = [n for n in names if n not in set(_names(args.skip))]
 
-    from toolkit.dataset import load_dataset
-
     try:
         ds = load_dataset(settings.data)
     except DataError as exc:
@@ -72,8 +74,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = False
     t_all = time.perf_counter()
     width = max(len(n) for n in names) if names else 0
-    import logging
-
     logging.getLogger("toolkit.models").setLevel(logging.ERROR)  # convergence verdicts go to footers and JSON
     for i, name in enumerate(names, 1):
         prefix = f"[{i:>{len(str(len(names)))}}/{len(names)}] {name:<{width}}"
@@ -113,8 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for note in notes:
             print(f"      warning: {note}", file=sys.stderr, flush=True)
     if not args.no_report:
-        from toolkit.report import write_report
-
         path = write_report(settings.out, ds, status=reasons, runs=runs)
         print(f"report: {path}", file=sys.stderr)
     print(f"done in {time.perf_counter() - t_all:.1f} s", file=sys.stderr)

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyses._common import (
+from analyses.common import (
     Analysis,
+    Link,
     Result,
     Settings,
     fit_model,
@@ -27,7 +28,10 @@ from analyses._common import (
     pct,
 )
 from toolkit.dataset import Dataset
-from toolkit.stage_stats import extraction_label_shares, failure_mode_shares, problematic_gap, source_order
+from toolkit.stages import extraction_label_shares, failure_mode_shares, problematic_gap
+from toolkit.views import source_order
+
+__all__ = ["LABELS", "TITLES", "SOURCE_NAMES", "MODE_NAMES", "COLUMNS", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 LABELS = ("accepted", "uncertain", "rejected", "problematic")
 TITLES = {"accepted": "Accepted", "uncertain": "Uncertain", "rejected": "Rejected",
@@ -198,6 +202,23 @@ def render(result: Result, ds: Dataset) -> Any:
     return fig
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    "fig2.wildchat_accept_rate": Link(
+        {"panel": "label_share", "source": "wildchat", "label": "accepted", "estimate": "observed"},
+        model={"panel": "label_share", "source": "wildchat", "label": "accepted", "estimate": "model"},
+    ),
+    "fig2.problematic_gap": Link(
+        {"panel": "problematic_gap", "label": "real_minus_synthetic", "estimate": "observed"},
+        model={"panel": "problematic_gap", "label": "real_minus_synthetic", "estimate": "model"},
+        note="uncertain + rejected share, real (WildChat) minus synthetic sources",
+    ),
+    **{
+        f"fig2.failure.{mode}": Link({"panel": "failure_mode", "label": mode, "estimate": "observed"})
+        for mode in ("overgeneralization", "missing_evidence", "task_context_confusion", "not_standalone", "other")
+    },
+}
+
 ANALYSIS = Analysis(
     name="figure2",
     title="Figure 2: stage-1 accepted / uncertain / rejected shares per source",
@@ -207,6 +228,7 @@ ANALYSIS = Analysis(
     uses_model=True,
     models=("extraction",),
     width=7.0,
+    published=PUBLISHED,
 )
 
 

@@ -12,10 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyses._common import Analysis, Result, Settings, main_for
+from analyses.common import Analysis, Link, Result, Settings, main_for
 from toolkit.agreement import group_agreement, pairwise_agreement
 from toolkit.dataset import Dataset
-from toolkit.tidy import rater_groups, relevance_long
+from toolkit.jsonl import DataError
+from toolkit.views import rater_groups, relevance_long
+
+__all__ = ["compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
@@ -25,7 +28,6 @@ def compute(ds: Dataset, settings: Settings) -> Result:
     groups = {g: [r for r in ids if r in judged] for g, ids in groups.items()}
     order = groups["human"] + groups["llm"]
     if len(order) < 2:
-        from toolkit.jsonl import DataError
 
         raise DataError(ds.path, 0, "relevance_judgments", "Figure 3 needs at least two human or LLM raters")
     long = long[long["rater_id"].isin(order)]
@@ -145,6 +147,13 @@ def render(result: Result, ds: Dataset) -> Any:
     return fig
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    "fig3.kappa.human_human": Link({"kind": "group_mean", "group_a": "human", "group_b": "human"}),
+    "fig3.kappa.llm_llm": Link({"kind": "group_mean", "group_a": "llm", "group_b": "llm"}),
+    "fig3.kappa.human_llm": Link({"kind": "group_mean", "group_a": "human", "group_b": "llm"}),
+}
+
 ANALYSIS = Analysis(
     name="figure3",
     title="Figure 3: pairwise Cohen's kappa among human annotators and LLM judges",
@@ -152,6 +161,7 @@ ANALYSIS = Analysis(
     compute=compute,
     render=render,
     width=3.4,
+    published=PUBLISHED,
 )
 
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from analyses._common import Analysis, Result, Settings, main_for
+from analyses.common import Analysis, Link, Result, Settings, main_for
 from toolkit.dataset import Dataset
-from toolkit.stage_stats import method_metrics, reference_positive_rate
+from toolkit.stages import method_metrics, reference_positive_rate
+
+__all__ = ["METRICS", "METRIC_LABELS", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 METRICS = ("precision", "recall", "f1", "positive_rate")
 METRIC_LABELS = {"precision": "Precision", "recall": "Recall", "f1": "F1", "positive_rate": "YES rate"}
@@ -72,6 +74,16 @@ def render(result: Result, ds: Dataset) -> Any:
     return fig
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    "fig4.human_positive_rate": Link({"kind": "reference", "metric": "positive_rate"}),
+    "fig4.bm25.f1": Link({"method": "bm25", "metric": "f1"}),
+    "fig4.embedding.f1": Link({"method": "embedding", "metric": "f1"}),
+    "fig4.claude.precision": Link({"method": "claude-sonnet-4.6", "metric": "precision"}),
+    "fig4.claude.recall": Link({"method": "claude-sonnet-4.6", "metric": "recall"}),
+    "fig4.claude.f1": Link({"method": "claude-sonnet-4.6", "metric": "f1"}),
+}
+
 ANALYSIS = Analysis(
     name="figure4",
     title="Figure 4: precision, recall and F1 of LLM judges and baselines against the human majority",
@@ -79,6 +91,7 @@ ANALYSIS = Analysis(
     compute=compute,
     render=render,
     width=7.0,
+    published=PUBLISHED,
 )
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from analyses._common import (
+from analyses.common import (
     Analysis,
+    Link,
     Result,
     Settings,
     fit_model,
@@ -25,7 +26,10 @@ from analyses._common import (
     pct,
 )
 from toolkit.dataset import Dataset
-from toolkit.stage_stats import HUMAN, rating_summary
+from toolkit.stages import rating_summary
+from toolkit.vocabulary import HUMAN
+
+__all__ = ["STATISTICS", "TITLES", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 STATISTICS = ("mean_rating", "p_better")
 TITLES = {"mean_rating": "Mean human rating", "p_better": "P(rated better)"}
@@ -90,6 +94,19 @@ def render(result: Result, ds: Dataset) -> Any:
     return fig
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    "fig5.human_mean": Link(
+        {"generator": "all", "statistic": "mean_rating", "estimate": "observed"},
+        model={"generator": "all", "statistic": "mean_rating", "estimate": "model"},
+    ),
+    "fig5.share_no_better": Link(
+        {"generator": "all", "statistic": "p_better", "estimate": "observed"},
+        model={"generator": "all", "statistic": "p_better", "estimate": "model"}, complement=True,
+        note="1 - share of human ratings > 3",
+    ),
+}
+
 ANALYSIS = Analysis(
     name="figure5",
     title="Figure 5: per generator, human mean rating and P(personalized better than generic)",
@@ -99,6 +116,7 @@ ANALYSIS = Analysis(
     uses_model=True,
     models=("rating",),
     width=3.4,
+    published=PUBLISHED,
 )
 
 

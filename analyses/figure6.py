@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyses._common import (
+from analyses.common import (
     Analysis,
+    Link,
     Result,
     Settings,
     fit_model,
@@ -26,7 +27,10 @@ from analyses._common import (
     pct,
 )
 from toolkit.dataset import Dataset
-from toolkit.stage_stats import judge_order, mention_differences, rating_long
+from toolkit.stages import mention_differences
+from toolkit.views import judge_order, rating_long
+
+__all__ = ["compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
@@ -91,6 +95,12 @@ def render(result: Result, ds: Dataset) -> Any:
     return fig
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    f"fig6.{key}.mention_effect": Link({"judge": judge, "estimate": "observed"}, model={"judge": judge, "estimate": "model"})
+    for key, judge in (("human", "human"), ("gpt-5.4", "gpt-5.4"), ("claude-sonnet-4.6", "claude-sonnet-4.6"))
+}
+
 ANALYSIS = Analysis(
     name="figure6",
     title="Figure 6: per judge, rating difference for explicit mention minus not",
@@ -100,6 +110,7 @@ ANALYSIS = Analysis(
     uses_model=True,
     models=("rating",),
     width=3.4,
+    published=PUBLISHED,
 )
 
 

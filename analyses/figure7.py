@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyses._common import (
+from analyses.common import (
     Analysis,
+    Link,
     Result,
     Settings,
     fit_model,
@@ -29,7 +30,10 @@ from analyses._common import (
 from toolkit.dataset import Dataset
 from toolkit.jsonl import DataError
 from toolkit.metrics import correlation
-from toolkit.stage_stats import mention_differences, mention_rates, spearman_permutation_p
+from toolkit.resampling import spearman_permutation_p
+from toolkit.stages import mention_differences, mention_rates
+
+__all__ = ["compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
@@ -131,6 +135,16 @@ def _percent() -> Any:
     return PercentFormatter(1.0, decimals=0)
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    "fig7.spearman": Link(
+        {"statistic": "spearman_observed"}, model={"statistic": "spearman"},
+        note="judge effects: raw mention differences (model column: rating-model effects); n = number of models",
+    ),
+    "fig7.p_value": Link({"statistic": "spearman_observed_p_value"}, model={"statistic": "spearman_p_value"}),
+    "fig7.claude.mention_rate": Link({"model": "claude-sonnet-4.6", "statistic": "mention_rate"}),
+}
+
 ANALYSIS = Analysis(
     name="figure7",
     title="Figure 7: explicit-mention rate as generator vs mention effect as judge",
@@ -140,6 +154,7 @@ ANALYSIS = Analysis(
     uses_model=True,
     models=("rating",),
     width=3.4,
+    published=PUBLISHED,
 )
 
 

@@ -13,8 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyses._common import Analysis, Result, Settings, fit_model, fit_warnings, main_for, model_settings
+from analyses.common import Analysis, Result, Settings, fit_model, fit_warnings, main_for, model_settings
 from toolkit.dataset import Dataset
+from toolkit.jsonl import DataError
+from toolkit.views import rater_groups, relevance_long
+
+__all__ = ["QUANTITIES", "TITLES", "MIN_RATERS", "compute", "render", "ANALYSIS", "main"]
 
 QUANTITIES = ("sens", "spec", "yes_rate")
 TITLES = {"sens": "Sensitivity", "spec": "Specificity", "yes_rate": "YES rate"}
@@ -25,9 +29,6 @@ MIN_RATERS = 3
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
-    from toolkit.jsonl import DataError
-    from toolkit.tidy import rater_groups, relevance_long
-
     judged = set(relevance_long(ds)["rater_id"])
     raters = [r for ids in rater_groups(ds).values() for r in ids if r in judged]
     if len(raters) < MIN_RATERS:

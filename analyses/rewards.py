@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyses._common import (
+from analyses.common import (
     Analysis,
+    Link,
     Result,
     Settings,
     fit_model,
@@ -28,7 +29,10 @@ from analyses._common import (
 )
 from toolkit.dataset import Dataset
 from toolkit.jsonl import DataError
-from toolkit.stage_stats import HUMAN, judge_spearman, scorer_spearman
+from toolkit.stages import judge_spearman, scorer_spearman
+from toolkit.vocabulary import HUMAN
+
+__all__ = ["COLUMNS", "MODEL_QUANTITIES", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 COLUMNS = ["scorer", "kind", "statistic", "estimate", "value", "ci_low", "ci_high", "p_value", "n"]
 MODEL_QUANTITIES = ("expected_observed_correlation", "latent_correlation", "fraction_of_ceiling")
@@ -124,6 +128,14 @@ def render(result: Result, ds: Dataset) -> Any:
     return fig
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    "rewards.spearman": Link(
+        {"kind": "reward_model", "statistic": "spearman", "estimate": "observed"}, mean_of_rows=True,
+        note="mean over the reward models of their Spearman with the human mean rating",
+    ),
+}
+
 ANALYSIS = Analysis(
     name="rewards",
     title="Reward models and LLM judges against the noise ceiling of the human ratings",
@@ -133,6 +145,7 @@ ANALYSIS = Analysis(
     uses_model=True,
     models=("correlation",),
     width=7.0,
+    published=PUBLISHED,
 )
 
 

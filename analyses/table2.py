@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from analyses._common import Analysis, Result, Settings, main_for
+from analyses.common import Analysis, Link, Result, Settings, main_for
 from toolkit.dataset import Dataset
 from toolkit.outputs import interval_display
-from toolkit.stage_stats import verifier_metrics
+from toolkit.stages import verifier_metrics
+
+__all__ = ["METRICS", "SHOWN", "LABELS", "KIND_LABELS", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 METRICS = ("precision", "recall", "f1", "accuracy", "positive_rate")
 SHOWN = ("precision", "recall", "f1")
@@ -62,6 +64,12 @@ def render(result: Result, ds: Dataset) -> Any:
     return fig
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    "table2.roberta.f1": Link({"verifier": "roberta-verifier", "metric": "f1"}),
+    "table2.claude.f1": Link({"verifier": "claude-sonnet-4.6", "metric": "f1"}),
+}
+
 ANALYSIS = Analysis(
     name="table2",
     title="Table 2: stage-1 verifiers, precision / recall / F1 at flagging problematic attributes",
@@ -70,6 +78,7 @@ ANALYSIS = Analysis(
     render=render,
     width=7.0,
     is_table=True,
+    published=PUBLISHED,
 )
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from analyses._common import Analysis, Result, Settings, main_for
+from analyses.common import Analysis, Link, Result, Settings, main_for
 from toolkit.dataset import Dataset
 from toolkit.outputs import interval_display
-from toolkit.stage_stats import method_metrics
+from toolkit.stages import method_metrics
+
+__all__ = ["METRICS", "LABELS", "KIND_LABELS", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 METRICS = ("accuracy", "precision", "recall", "f1")
 LABELS = {"accuracy": "Acc", "precision": "P", "recall": "R", "f1": "F1"}
@@ -58,6 +60,16 @@ def render(result: Result, ds: Dataset) -> Any:
     return fig
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    "table3.claude.accuracy": Link({"method": "claude-sonnet-4.6", "metric": "accuracy"}),
+    **{
+        f"table3.{short}.{metric}": Link({"method": method, "metric": metric})
+        for short, method in (("roberta", "roberta-classifier"), ("grpo", "qwen3-4b-grpo"))
+        for metric in ("accuracy", "precision", "recall", "f1")
+    },
+}
+
 ANALYSIS = Analysis(
     name="table3",
     title="Table 3: stage-2 relevance methods, accuracy / precision / recall / F1 with intervals",
@@ -66,6 +78,7 @@ ANALYSIS = Analysis(
     render=render,
     width=7.0,
     is_table=True,
+    published=PUBLISHED,
 )
 
 

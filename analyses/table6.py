@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyses._common import (
+from analyses.common import (
     Analysis,
+    Link,
     Result,
     Settings,
     fit_model,
@@ -32,14 +33,11 @@ from analyses._common import (
 )
 from toolkit.dataset import Dataset
 from toolkit.outputs import format_interval
-from toolkit.stage_stats import (
-    HUMAN,
-    human_rating_agreement,
-    judge_order,
-    judge_spearman,
-    rating_long,
-    rating_summary,
-)
+from toolkit.stages import human_rating_agreement, judge_spearman, rating_summary
+from toolkit.views import judge_order, rating_long
+from toolkit.vocabulary import HUMAN, LLM_ORDER
+
+__all__ = ["COLUMNS", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 COLUMNS = ["judge", "statistic", "estimate", "value", "ci_low", "ci_high", "p_value", "n"]
 
@@ -164,6 +162,27 @@ def render(result: Result, ds: Dataset) -> Any:
     return fig
 
 
+#: The published numbers this analysis regenerates (compared in REPORT.md by analyses.report).
+PUBLISHED = {
+    **{
+        key: link
+        for judge in LLM_ORDER
+        for key, link in (
+            (f"table6.{judge}.mean", Link(
+                {"judge": judge, "statistic": "mean_rating", "estimate": "observed"},
+                model={"judge": judge, "statistic": "mean_rating", "estimate": "model"},
+            )),
+            (f"table6.{judge}.spearman", Link(
+                {"judge": judge, "statistic": "spearman", "estimate": "observed"},
+                model={"judge": judge, "statistic": "latent_correlation", "estimate": "model"},
+                note="model column: latent (noise-free) correlation, not a Spearman",
+            )),
+        )
+    },
+    "stage3.human_spearman": Link({"judge": "human-human", "statistic": "spearman"}),
+    "stage3.human_weighted_kappa": Link({"judge": "human-human", "statistic": "weighted_kappa"}, note="quadratic weights"),
+}
+
 ANALYSIS = Analysis(
     name="table6",
     title="Table 6: judges' mean rating, Spearman with the human mean, latent correlation and noise ceiling",
@@ -174,6 +193,7 @@ ANALYSIS = Analysis(
     uses_model=True,
     models=("rating", "correlation"),
     width=7.0,
+    published=PUBLISHED,
 )
 
 

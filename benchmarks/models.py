@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         args.sampler = (args.sampler or ["pymc"])[0]
         return child(args)
 
-    from toolkit.models.base import available_samplers
+    from toolkit.models import available_samplers
 
     samplers = args.sampler or available_samplers()
     models = args.model or list(MODELS)

@@ -24,7 +24,10 @@ import toolkit
 
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 #: Modules whose public callables must each carry an Examples section.
-API_MODULES = ("toolkit.agreement", "toolkit.metrics", "toolkit.resampling", "toolkit.longform")
+API_MODULES = (
+    "toolkit.agreement", "toolkit.metrics", "toolkit.resampling", "toolkit.longform", "toolkit.descriptive",
+    "toolkit.stages",
+)
 
 _unimportable: list[str] = []
 

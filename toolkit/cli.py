@@ -3,6 +3,9 @@
 Subcommands live in the module that does the work; this file only maps names to ``module:function``
 pairs, imported on demand so that a command that fits no model never imports PyMC.
 Each entry's module provides ``add_arguments(parser)`` and ``run(args) -> int``.
+
+This layer may import ``analyses`` (the toolkit itself never does): ``recenter simulate --report`` prints
+``analyses.calibration``'s comparison of the written study with the paper.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import sys
 from collections.abc import Sequence
 
 from toolkit.jsonl import DataError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 #: subcommand -> (module providing add_arguments/run, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -37,7 +42,23 @@ def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentPars
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
+        if name == "simulate":
+            help_report = "print the calibration table (statistic, published, simulated)"
+            p.add_argument("--report", action="store_true", help=help_report)
+            p.set_defaults(_run=_simulate_with_report)
     return parser
+
+
+def _simulate_with_report(args: argparse.Namespace) -> int:
+    """``recenter simulate``, then (``--report``) the calibration table of the written study."""
+    from toolkit.simulate import run
+
+    code = run(args)
+    if code == 0 and args.report:
+        from analyses.calibration import report
+
+        print(report(args.out))
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

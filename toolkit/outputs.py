@@ -15,7 +15,9 @@ from typing import Any
 import pandas as pd
 
 import toolkit
-from toolkit.dataset import Dataset
+from toolkit.dataset import Dataset, sample_path
+
+__all__ = ["FLOAT_FORMAT", "provenance", "write_json", "write_csv", "table_markdown", "table_latex", "write_table", "format_interval", "interval_display"]
 
 FLOAT_FORMAT = "%.6g"
 
@@ -43,8 +45,6 @@ def provenance(ds: Dataset, *, analysis: str, seed: int, settings: Mapping[str, 
 def _data_path(ds: Dataset) -> str:
     """The dataset folder as written in provenance: the bundled sample by name (so files made on different
     machines agree), other folders as given."""
-    from toolkit.dataset import sample_path
-
     try:
         if ds.path.resolve() == sample_path().resolve():
             return "<bundled sample: toolkit/data/sample>"

@@ -6,10 +6,15 @@ same numbers give the same bytes.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+__all__ = ["PALETTE", "GROUP_COLORS", "OUTCOME_COLORS", "HEATMAP_CMAP", "COLUMN_WIDTH", "TEXT_WIDTH", "STYLE", "SIMULATED_NOTE", "style", "new_figure", "new_canvas", "footer", "interval_errors", "save", "annotate_heatmap", "legend_handle", "GROUP_MARKERS", "GROUP_NAMES", "interval_panels", "cell_patch", "observed_handle"]
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -79,10 +84,9 @@ SIMULATED_NOTE = "SIMULATED DATA - calibrated stand-in for the study's data, not
 def style() -> Iterable[None]:
     """Context manager applying the toolkit's rcParams."""
     import matplotlib
-    from cycler import cycler
 
     params = dict(STYLE)
-    params["axes.prop_cycle"] = cycler(
+    params["axes.prop_cycle"] = matplotlib.cycler(
         color=[PALETTE[c] for c in ("blue", "orange", "green", "vermillion", "purple", "skyblue", "yellow")]
     )
     with matplotlib.rc_context(params):
@@ -117,7 +121,6 @@ _LINE = 1.3  # line height as a multiple of the font size
 
 
 def _wrap(text: str, width_in: float, fontsize: float, weight: str) -> list[str]:
-    import textwrap
 
     chars = max(20, int(width_in * 72 / (fontsize * _GLYPH[weight])))
     return textwrap.wrap(text, chars, break_on_hyphens=False) or [""]
@@ -157,7 +160,6 @@ def footer(fig: Figure, text: str, *, simulated: bool, notes: Sequence[str] = ()
 
 def interval_errors(frame: Any, value: str = "mean", low: str = "ci_low", high: str = "ci_high") -> Any:
     """Asymmetric error-bar array (2 x n) from value and interval columns, for ``ax.errorbar(yerr=...)``."""
-    import numpy as np
 
     v = np.asarray(frame[value], dtype=float)
     return np.vstack([v - np.asarray(frame[low], dtype=float), np.asarray(frame[high], dtype=float) - v])
@@ -185,7 +187,6 @@ def save(fig: Figure, out_dir: str | Path, name: str, formats: Sequence[str] = (
 
 def annotate_heatmap(ax: Axes, values: Any, fmt: str = "{:.2f}", threshold: float | None = None) -> None:
     """Write each cell's value in the cell, in black or white for contrast with the ``cividis`` colours."""
-    import numpy as np
 
     values = np.asarray(values, dtype=float)
     finite = values[np.isfinite(values)]
@@ -247,7 +248,6 @@ def interval_panels(
     (marker face colour, ``"none"`` for open markers); ``dodge`` shifts the groups of one row apart
     vertically (in rows); ``xlims`` and ``refs`` set per-metric x ranges and dashed reference lines.
     """
-    import numpy as np
 
     titles = dict(titles or {})
     names = {**GROUP_NAMES, **dict(group_names or {})}

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SEED  # noqa: F401  (re-exported: the small study's seed)
+
 #: Fast settings for every analysis run in the suite (model fits: 2 chains x 100 draws; they need not converge).
 FAST = ["--draws", "100", "--tune", "100", "--chains", "2", "--n-boot", "200", "--formats", "png"]
-SEED = 7
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,23 +20,6 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RECENTER_CACHE_DIR", str(tmp_path_factory.mktemp("posterior-cache")))
         yield
-
-
-@pytest.fixture(scope="session")
-def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``simulate(SimulationConfig.small(), seed=7)`` written to a folder."""
-    from toolkit.simulate import SimulationConfig, simulate
-
-    path = tmp_path_factory.mktemp("small") / "data"
-    simulate(SimulationConfig.small(), seed=SEED).write(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def small_ds(small_data: Path):
-    from toolkit.dataset import load_dataset
-
-    return load_dataset(small_data)
 
 
 def require_models(name: str) -> None:

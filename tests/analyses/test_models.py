@@ -33,7 +33,7 @@ def _close(a, b):
 
 
 def test_figure2_rows_are_extraction_model_and_observed_shares(outputs, small_ds):
-    from toolkit.stage_stats import extraction_label_shares, failure_mode_shares, problematic_gap
+    from toolkit.stages import extraction_label_shares, failure_mode_shares, problematic_gap
 
     table = _read(outputs, "figure2")
     fit = _fit("extraction", small_ds)
@@ -67,7 +67,7 @@ def test_judges_rows_are_judge_model_summaries(outputs, small_ds):
 
 
 def test_figure5_rows_are_rating_model_and_observed_means(outputs, small_ds):
-    from toolkit.stage_stats import rating_summary
+    from toolkit.stages import rating_summary
 
     table = _read(outputs, "figure5")
     gens = _fit("rating", small_ds).summaries["generators"]
@@ -88,7 +88,7 @@ def test_figure5_rows_are_rating_model_and_observed_means(outputs, small_ds):
 
 
 def test_figure6_rows_are_rating_model_mention_effects_and_raw_differences(outputs, small_ds):
-    from toolkit.stage_stats import mention_differences
+    from toolkit.stages import mention_differences
 
     table = _read(outputs, "figure6")
     mention = _fit("rating", small_ds).summaries["mention"]
@@ -105,7 +105,7 @@ def test_figure6_rows_are_rating_model_mention_effects_and_raw_differences(outpu
 
 def test_figure7_spearman_is_metrics_correlation_of_the_plotted_points(outputs, small_ds):
     from toolkit.metrics import correlation
-    from toolkit.stage_stats import mention_rates
+    from toolkit.stages import mention_rates
 
     table = _read(outputs, "figure7")
     rates = table[table["statistic"] == "mention_rate"].set_index("model")
@@ -133,7 +133,7 @@ def test_unconverged_fit_is_reported_in_json_and_footer(outputs):
 
 
 def test_table6_rows_are_summaries_and_spearman_matches_the_correlation_model(outputs, small_ds):
-    from toolkit.stage_stats import human_rating_agreement, judge_spearman, rating_summary
+    from toolkit.stages import human_rating_agreement, judge_spearman, rating_summary
 
     table = _read(outputs, "table6")
     corr = _fit("correlation", small_ds).summaries
@@ -164,7 +164,7 @@ def test_table6_rows_are_summaries_and_spearman_matches_the_correlation_model(ou
 
 
 def test_rewards_rows_are_raw_spearman_and_correlation_model(outputs, small_ds):
-    from toolkit.stage_stats import scorer_spearman
+    from toolkit.stages import scorer_spearman
 
     table = _read(outputs, "rewards")
     rm = scorer_spearman(small_ds)

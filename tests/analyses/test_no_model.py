@@ -18,7 +18,7 @@ def _read(outputs, name):
 
 def test_figure3_cells_and_group_means_equal_agreement_functions(outputs, small_ds):
     from toolkit.agreement import group_agreement, pairwise_agreement
-    from toolkit.tidy import rater_groups, relevance_long
+    from toolkit.views import rater_groups, relevance_long
 
     table = _read(outputs, "figure3")
     long = relevance_long(small_ds)
@@ -42,7 +42,7 @@ def test_figure3_cells_and_group_means_equal_agreement_functions(outputs, small_
 
 def test_figure4_rows_equal_judge_metrics_against_the_human_majority(outputs, small_ds):
     from toolkit.metrics import judge_metrics
-    from toolkit.tidy import human_majority, relevance_long
+    from toolkit.views import human_majority, relevance_long
 
     table = _read(outputs, "figure4")
     long = relevance_long(small_ds)

@@ -26,7 +26,7 @@ def test_all_in_one_writes_outputs_and_report(small_data, tmp_path, capsys):
         assert (tmp_path / f"{name}.csv").exists() and (tmp_path / f"{name}.png").exists()
     report = (tmp_path / "REPORT.md").read_text()
     assert "SIMULATED DATA" in report
-    from toolkit.published import entries, published
+    from analyses.published import entries, published
 
     assert report.count("\n| `") == len(entries())  # one row per published number
     csv = pd.read_csv(tmp_path / "figure3.csv")
@@ -40,8 +40,8 @@ def test_all_in_one_writes_outputs_and_report(small_data, tmp_path, capsys):
 
 
 def test_report_rows_are_published_vs_regenerated(small_ds, small_data, tmp_path):
-    from toolkit.published import published
-    from toolkit.report import build_report
+    from analyses.published import published
+    from analyses.report import build_report
 
     assert _run_all(small_data, tmp_path, "--only", "figure4", "--no-report") == 0
     report = build_report(tmp_path, small_ds).set_index("key")
@@ -59,7 +59,7 @@ def test_report_rows_are_published_vs_regenerated(small_ds, small_data, tmp_path
 
 
 def test_report_ignores_outputs_made_from_other_data(small_ds, small_data, tmp_path):
-    from toolkit.report import build_report
+    from analyses.report import build_report
 
     assert _run_all(small_data, tmp_path, "--only", "figure4", "--no-report") == 0
     meta = json.loads((tmp_path / "figure4.json").read_text())

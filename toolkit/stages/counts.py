@@ -21,6 +21,13 @@ def study_counts(ds: Dataset) -> pd.DataFrame:
     -------
     DataFrame
         ``key, value, what`` with the keys of the published reference file (``stage1.n_users``, ...).
+
+    Examples
+    --------
+    >>> from toolkit.dataset import load_dataset
+    >>> counts = study_counts(load_dataset()).set_index("key")["value"]
+    >>> int(counts["stage2.n_items"]), int(counts["stage3.n_judgments"])  # paper: 3,973 items; 1,101 ratings
+    (3973, 1101)
     """
     rows: list[tuple[str, float, str]] = []
     if ds.has("raters", "users", "attributes", "extraction_judgments"):

@@ -42,6 +42,13 @@ def rating_summary(
     -------
     DataFrame
         ``<by>, statistic (mean_rating | p_better | share_no_better), value, ci_low, ci_high, n, n_clusters``.
+
+    Examples
+    --------
+    >>> from toolkit.dataset import load_dataset
+    >>> t = rating_summary(load_dataset(), by="generator", n_boot=0)
+    >>> round(t[(t["generator"] == "all") & (t["statistic"] == "mean_rating")]["value"].item(), 3)  # paper: 3.176
+    3.175
     """
     long = rating_long(ds)
     if by == "generator":
@@ -73,6 +80,13 @@ def mention_rates(ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, seed: in
     -------
     DataFrame
         ``generator, value, ci_low, ci_high, n (cells), n_clusters (responses), count (mentioned cells)``.
+
+    Examples
+    --------
+    >>> from toolkit.dataset import load_dataset
+    >>> rates = mention_rates(load_dataset(), n_boot=0).set_index("generator")
+    >>> round(float(rates.loc["claude-sonnet-4.6", "value"]), 3)  # paper: about 5%
+    0.041
     """
     long = rating_long(ds)
     cells = long.drop_duplicates("cell")[["cell", "personalized_response_id", "generator", "mention"]]
@@ -93,6 +107,13 @@ def mention_differences(ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, se
     -------
     DataFrame
         ``judge, value, ci_low, ci_high, n_mention, n_other`` (ratings).
+
+    Examples
+    --------
+    >>> from toolkit.dataset import load_dataset
+    >>> d = mention_differences(load_dataset(), n_boot=0).set_index("judge")
+    >>> round(float(d.loc["claude-sonnet-4.6", "value"]), 2)  # paper: -0.39
+    -0.39
     """
     long = rating_long(ds)
     rng = np.random.default_rng(seed)
@@ -120,7 +141,15 @@ def mention_differences(ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95, se
 
 
 def human_cell_means(ds: Dataset) -> pd.DataFrame:
-    """Mean human rating per cell (:func:`toolkit.metrics.item_means`): ``cell, mean, sd, n_raters``."""
+    """Mean human rating per cell (:func:`toolkit.metrics.item_means`): ``cell, mean, sd, n_raters``.
+
+    Examples
+    --------
+    >>> from toolkit.dataset import load_dataset
+    >>> means = human_cell_means(load_dataset())
+    >>> len(means), list(means.columns)
+    (367, ['cell', 'mean', 'sd', 'n_raters'])
+    """
     long = rating_long(ds)
     humans = long[long["judge"] == HUMAN]
     if humans.empty:
@@ -136,6 +165,13 @@ def judge_spearman(ds: Dataset, *, ci: float = 0.95) -> pd.DataFrame:
     -------
     DataFrame
         ``judge, metric, value, ci_low, ci_high, n_items, p_value``.
+
+    Examples
+    --------
+    >>> from toolkit.dataset import load_dataset
+    >>> rho = judge_spearman(load_dataset()).set_index("judge")
+    >>> round(float(rho.loc["gpt-5.4", "value"]), 3)  # paper: 0.312
+    0.315
     """
     long = rating_long(ds)
     ref = human_cell_means(ds)
@@ -158,6 +194,13 @@ def scorer_spearman(ds: Dataset, *, ci: float = 0.95) -> pd.DataFrame:
     -------
     DataFrame
         ``scorer, kind, metric, value, ci_low, ci_high, n_items, p_value``.
+
+    Examples
+    --------
+    >>> from toolkit.dataset import load_dataset
+    >>> rho = scorer_spearman(load_dataset())
+    >>> round(float(rho["value"].mean()), 2)  # paper: about 0.3
+    0.3
     """
     ds.require("scores", purpose="scorer correlations")
     ref = human_cell_means(ds)
@@ -193,6 +236,13 @@ def human_rating_agreement(ds: Dataset, *, n_boot: int = 1000, ci: float = 0.95,
     -------
     DataFrame
         ``metric (spearman | weighted_kappa), value, ci_low, ci_high, n_pairs``.
+
+    Examples
+    --------
+    >>> from toolkit.dataset import load_dataset
+    >>> t = human_rating_agreement(load_dataset(), n_boot=0).set_index("metric")
+    >>> round(float(t.loc["spearman", "value"]), 3), round(float(t.loc["weighted_kappa", "value"]), 3)  # paper: 0.325, 0.310
+    (0.333, 0.319)
     """
     long = rating_long(ds)
     humans = long[long["judge"] == HUMAN]

@@ -1,7 +1,8 @@
 """The reproduction report: every published number beside the regenerated one, its interval and the difference.
 
-:func:`build_report` maps each published statistic (:mod:`toolkit.published`) to the row of an analysis CSV
-that regenerates it (written by ``python -m analyses.<name>``), or to a count of the dataset's records; keys
+:func:`build_report` maps each published statistic (:mod:`analyses.published`) to the row of an analysis CSV
+that regenerates it (each analysis declares its keys in ``Analysis.published``; the CSV is written by
+``python -m analyses.<name>``), or to a count of the dataset's records (:func:`toolkit.stages.study_counts`); keys
 without a regenerated counterpart are listed as *not regenerated* with the reason. :func:`write_report`
 writes ``REPORT.md``. Published values stay in their own column: they are never written into an analysis
 output.
@@ -13,140 +14,52 @@ quantity, the model's estimate and credible interval are shown in a separate col
 
 from __future__ import annotations
 
+import importlib
+import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pandas as pd
 
-from toolkit import published
+from analyses import ANALYSIS_NAMES, published
+from analyses.common import Link
 from toolkit.dataset import Dataset
+from toolkit.plotting import SIMULATED_NOTE
+from toolkit.stages import study_counts
+
+#: Published keys that no analysis regenerates, with the reason.
+NOT_REGENERATED: dict[str, str] = {
+    key: "Table 1 (diversity of the user sets) needs embeddings of the conversation histories; no analysis "
+    "regenerates it"
+    for key in (
+        "table1.diversity.wildchat_filtered", "table1.diversity.personalens", "table1.diversity.prefeval",
+        "table1.diversity.wildchat_raw", "table1.diversity.cupid",
+    )
+}
 
 
-@attrs.frozen
-class Link:
-    """Where a published number is regenerated: rows of ``<analysis>.csv`` matching ``filters``.
-
-    Attributes
-    ----------
-    analysis : str
-        The analysis whose CSV holds the value.
-    filters : mapping
-        Column -> value; exactly one row must match.
-    model : mapping or None
-        Filters of the row with the model-based estimate of the same quantity, if any.
-    complement : bool
-        Report ``1 - value`` (e.g. the share rated no better from the share rated better).
-    mean_of_rows : bool
-        ``filters`` match several rows (e.g. every reward model); report the mean of their values (no
-        interval) and list the rows in the note.
-    note : str
-        What exactly is compared.
-    """
-
-    analysis: str
-    filters: Mapping[str, Any]
-    model: Mapping[str, Any] | None = None
-    complement: bool = False
-    mean_of_rows: bool = False
-    note: str = ""
-
-
-def _judge_links() -> dict[str, Link]:
-    out: dict[str, Link] = {}
-    for judge in ("claude-sonnet-4.6", "gpt-5.4", "llama-3.3-70b", "qwen3.5-27b", "gemma-4-31b"):
-        out[f"table6.{judge}.mean"] = Link(
-            "table6", {"judge": judge, "statistic": "mean_rating", "estimate": "observed"},
-            model={"judge": judge, "statistic": "mean_rating", "estimate": "model"},
-        )
-        out[f"table6.{judge}.spearman"] = Link(
-            "table6", {"judge": judge, "statistic": "spearman", "estimate": "observed"},
-            model={"judge": judge, "statistic": "latent_correlation", "estimate": "model"},
-            note="model column: latent (noise-free) correlation, not a Spearman",
-        )
+def links() -> dict[str, tuple[str, Link]]:
+    """Published key -> (analysis, link), gathered from every analysis' ``published`` declaration."""
+    out: dict[str, tuple[str, Link]] = {}
+    for name in ANALYSIS_NAMES:
+        analysis = importlib.import_module(f"analyses.{name}").ANALYSIS
+        for key, link in analysis.published.items():
+            if key in out:
+                raise ValueError(f"published key {key!r} is declared by both {out[key][0]} and {name}")
+            out[key] = (name, link)
     return out
 
 
-#: Published key -> where it is regenerated, or the reason it is not (a string).
-LINKS: dict[str, Link | str] = {
-    "fig2.wildchat_accept_rate": Link(
-        "figure2", {"panel": "label_share", "source": "wildchat", "label": "accepted", "estimate": "observed"},
-        model={"panel": "label_share", "source": "wildchat", "label": "accepted", "estimate": "model"},
-    ),
-    "fig2.problematic_gap": Link(
-        "figure2", {"panel": "problematic_gap", "label": "real_minus_synthetic", "estimate": "observed"},
-        model={"panel": "problematic_gap", "label": "real_minus_synthetic", "estimate": "model"},
-        note="uncertain + rejected share, real (WildChat) minus synthetic sources",
-    ),
-    **{
-        f"fig2.failure.{mode}": Link("figure2", {"panel": "failure_mode", "label": mode, "estimate": "observed"})
-        for mode in ("overgeneralization", "missing_evidence", "task_context_confusion", "not_standalone", "other")
-    },
-    "fig3.kappa.human_human": Link("figure3", {"kind": "group_mean", "group_a": "human", "group_b": "human"}),
-    "fig3.kappa.llm_llm": Link("figure3", {"kind": "group_mean", "group_a": "llm", "group_b": "llm"}),
-    "fig3.kappa.human_llm": Link("figure3", {"kind": "group_mean", "group_a": "human", "group_b": "llm"}),
-    "fig4.human_positive_rate": Link("figure4", {"kind": "reference", "metric": "positive_rate"}),
-    "fig4.bm25.f1": Link("figure4", {"method": "bm25", "metric": "f1"}),
-    "fig4.embedding.f1": Link("figure4", {"method": "embedding", "metric": "f1"}),
-    "fig4.claude.precision": Link("figure4", {"method": "claude-sonnet-4.6", "metric": "precision"}),
-    "fig4.claude.recall": Link("figure4", {"method": "claude-sonnet-4.6", "metric": "recall"}),
-    "fig4.claude.f1": Link("figure4", {"method": "claude-sonnet-4.6", "metric": "f1"}),
-    "table3.claude.accuracy": Link("table3", {"method": "claude-sonnet-4.6", "metric": "accuracy"}),
-    **{
-        f"table3.{short}.{metric}": Link("table3", {"method": method, "metric": metric})
-        for short, method in (("roberta", "roberta-classifier"), ("grpo", "qwen3-4b-grpo"))
-        for metric in ("accuracy", "precision", "recall", "f1")
-    },
-    "table2.roberta.f1": Link("table2", {"verifier": "roberta-verifier", "metric": "f1"}),
-    "table2.claude.f1": Link("table2", {"verifier": "claude-sonnet-4.6", "metric": "f1"}),
-    "fig5.human_mean": Link(
-        "figure5", {"generator": "all", "statistic": "mean_rating", "estimate": "observed"},
-        model={"generator": "all", "statistic": "mean_rating", "estimate": "model"},
-    ),
-    "fig5.share_no_better": Link(
-        "figure5", {"generator": "all", "statistic": "p_better", "estimate": "observed"},
-        model={"generator": "all", "statistic": "p_better", "estimate": "model"}, complement=True,
-        note="1 - share of human ratings > 3",
-    ),
-    **_judge_links(),
-    "stage3.human_spearman": Link("table6", {"judge": "human-human", "statistic": "spearman"}),
-    "stage3.human_weighted_kappa": Link(
-        "table6", {"judge": "human-human", "statistic": "weighted_kappa"}, note="quadratic weights"
-    ),
-    **{
-        f"fig6.{key}.mention_effect": Link(
-            "figure6", {"judge": judge, "estimate": "observed"}, model={"judge": judge, "estimate": "model"}
-        )
-        for key, judge in (("human", "human"), ("gpt-5.4", "gpt-5.4"), ("claude-sonnet-4.6", "claude-sonnet-4.6"))
-    },
-    "fig7.spearman": Link(
-        "figure7", {"statistic": "spearman_observed"}, model={"statistic": "spearman"},
-        note="judge effects: raw mention differences (model column: rating-model effects); n = number of models",
-    ),
-    "fig7.p_value": Link("figure7", {"statistic": "spearman_observed_p_value"}, model={"statistic": "spearman_p_value"}),
-    "fig7.claude.mention_rate": Link("figure7", {"model": "claude-sonnet-4.6", "statistic": "mention_rate"}),
-    "rewards.spearman": Link(
-        "rewards", {"kind": "reward_model", "statistic": "spearman", "estimate": "observed"}, mean_of_rows=True,
-        note="mean over the reward models of their Spearman with the human mean rating",
-    ),
-    **{
-        key: "Table 1 (diversity of the user sets) needs embeddings of the conversation histories; no analysis "
-        "regenerates it"
-        for key in (
-            "table1.diversity.wildchat_filtered", "table1.diversity.personalens", "table1.diversity.prefeval",
-            "table1.diversity.wildchat_raw", "table1.diversity.cupid",
-        )
-    },
-}
-
-#: Keys regenerated by counting the dataset's records (see :func:`toolkit.stage_stats.study_counts`).
+#: Keys regenerated by counting the dataset's records (see :func:`toolkit.stages.study_counts`).
 COUNT_KEYS = (
     "stage1.n_users", "stage1.n_attributes", "stage1.n_judgments", "fig2.n_problematic",
     "stage2.n_pairs", "stage2.n_users", "stage2.n_prompts", "stage2.n_items", "stage2.n_judgments",
     "stage2.mean_attributes_per_pair", "stage3.n_items", "stage3.n_attribute_ratings", "stage3.n_judgments",
 )
+
+__all__ = ["NOT_REGENERATED", "COUNT_KEYS", "COLUMNS", "links", "build_report", "report_markdown", "write_report"]
 
 COLUMNS = [
     "key", "where", "statistic", "published", "regenerated", "ci_low", "ci_high", "difference",
@@ -179,8 +92,6 @@ def _num(row: pd.Series | None, col: str) -> float:
 
 def _read_output(out: Path, analysis: str, ds: Dataset) -> tuple[pd.DataFrame | None, str]:
     """An analysis CSV if it was made from ``ds`` (checked against its provenance JSON), else a reason."""
-    import json
-
     csv, meta = out / f"{analysis}.csv", out / f"{analysis}.json"
     if not csv.exists() or not meta.exists():
         return None, f"{analysis}.csv was not written"
@@ -210,9 +121,8 @@ def build_report(out_dir: str | Path, ds: Dataset, status: Mapping[str, str] | N
     DataFrame
         Columns :data:`COLUMNS`; ``status`` is ``regenerated`` or ``not regenerated`` (reason in ``note``).
     """
-    from toolkit.stage_stats import study_counts
-
     out = Path(out_dir)
+    declared = links()
     status = dict(status or {})
     frames: dict[str, pd.DataFrame | None] = {}
     stale: dict[str, str] = {}
@@ -224,44 +134,44 @@ def build_report(out_dir: str | Path, ds: Dataset, status: Mapping[str, str] | N
         row = {c: math.nan for c in COLUMNS}
         row.update(key=key, where=entry["where"], statistic=entry["statistic"], published=float(entry["value"]),
                    note="", status="not regenerated", **{"from": ""})
-        link = LINKS.get(key)
+        analysis, link = declared.get(key, ("", None))
         if key in COUNT_KEYS:
             if key in counts.index:
                 row.update(regenerated=float(counts.loc[key, "value"]), status="regenerated",
                            note=str(counts.loc[key, "what"]), **{"from": f"record counts of {source}"})
             else:
                 row["note"] = "the dataset lacks the record files of this stage"
-        elif isinstance(link, str):
-            row["note"] = link
+        elif key in NOT_REGENERATED:
+            row["note"] = NOT_REGENERATED[key]
         elif link is None:
             row["note"] = "no analysis regenerates this statistic"
         else:
-            if link.analysis not in frames:
-                frames[link.analysis], stale[link.analysis] = _read_output(out, link.analysis, ds)
-            frame = frames[link.analysis]
+            if analysis not in frames:
+                frames[analysis], stale[analysis] = _read_output(out, analysis, ds)
+            frame = frames[analysis]
             if frame is None:
-                reason = status.get(link.analysis) or stale.get(link.analysis) or f"{link.analysis}.csv was not written"
-                row["note"] = f"{link.analysis} did not run: {reason}"
+                reason = status.get(analysis) or stale.get(analysis) or f"{analysis}.csv was not written"
+                row["note"] = f"{analysis} did not run: {reason}"
             elif link.mean_of_rows:
                 hits = _select_all(frame, link.filters)
                 if hits is None or hits.empty:
-                    row["note"] = f"{link.analysis}.csv has no value for this statistic (e.g. the rater is absent)"
+                    row["note"] = f"{analysis}.csv has no value for this statistic (e.g. the rater is absent)"
                 else:
                     each = ", ".join(f"{r['scorer'] if 'scorer' in r else ''} {float(r['value']):.3f}".strip()
                                      for _, r in hits.iterrows())
                     row.update(regenerated=float(hits["value"].astype(float).mean()), status="regenerated",
-                               note=f"{link.note} ({each})", **{"from": f"{link.analysis}.csv on {source}"})
+                               note=f"{link.note} ({each})", **{"from": f"{analysis}.csv on {source}"})
             else:
                 hit = _select(frame, link.filters)
                 value = _num(hit, "value")
                 if hit is None or not math.isfinite(value):
-                    row["note"] = f"{link.analysis}.csv has no value for this statistic (e.g. the rater is absent)"
+                    row["note"] = f"{analysis}.csv has no value for this statistic (e.g. the rater is absent)"
                 else:
                     lo, hi = _num(hit, "ci_low"), _num(hit, "ci_high")
                     if link.complement:
                         value, lo, hi = 1 - value, 1 - hi, 1 - lo
                     row.update(regenerated=value, ci_low=lo, ci_high=hi, status="regenerated", note=link.note,
-                               **{"from": f"{link.analysis}.csv on {source}"})
+                               **{"from": f"{analysis}.csv on {source}"})
                     if link.model is not None:
                         m = _select(frame, link.model)
                         mv, mlo, mhi = _num(m, "value"), _num(m, "ci_low"), _num(m, "ci_high")
@@ -286,8 +196,6 @@ def _f(v: float, kind: str = "") -> str:
 
 def report_markdown(report: pd.DataFrame, ds: Dataset, *, runs: Mapping[str, str] | None = None) -> str:
     """``REPORT.md``: a header saying which data the numbers come from, then the comparison table."""
-    from toolkit.plotting import SIMULATED_NOTE
-
     kinds = {e["key"]: e.get("kind", "") for e in published.entries()}
     lines = ["# Reproduction report: published vs regenerated numbers", ""]
     if ds.is_simulated:
@@ -297,7 +205,7 @@ def report_markdown(report: pd.DataFrame, ds: Dataset, *, runs: Mapping[str, str
     lines += [
         f"- Data: `{ds.name}` ({ds.provenance}), manifest SHA-256 `{ds.manifest_sha256[:16]}...`",
         f"- Paper: {published.source()}",
-        "- *published*: the paper's point estimate (from `toolkit/reference/published.json`); *regenerated*: the "
+        "- *published*: the paper's point estimate (from `analyses/reference/published.json`); *regenerated*: the "
         "same statistic recomputed by this toolkit, with its 95% interval (bootstrap or Fisher-z; see each "
         "analysis' JSON); *model*: the Bayesian model's estimate of the same quantity, where there is one "
         "(credible interval at the level the model reports); *difference* = regenerated - published.",

@@ -9,8 +9,10 @@ Analyses compute nothing themselves: ``compute`` calls toolkit functions and ret
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ from toolkit.dataset import Dataset, load_dataset
 from toolkit.jsonl import DataError
 from toolkit.outputs import provenance, write_csv, write_json, write_table
 from toolkit.plotting import SIMULATED_NOTE
+
+__all__ = ["DEFAULT_OUT", "DEFAULT_SEED", "Settings", "Result", "Link", "Analysis", "parser_for", "settings_from_args", "caption_for", "footer_text", "execute", "main_for", "fit_model", "model_record", "fit_warnings", "model_settings", "interval_level", "pct"]
 
 DEFAULT_OUT = Path("paper_figures")
 DEFAULT_SEED = 20260606
@@ -82,6 +86,35 @@ class Result:
 
 
 @attrs.frozen
+class Link:
+    """Where a published number is regenerated: rows of ``<analysis>.csv`` matching ``filters``.
+
+    Each analysis declares the published numbers it regenerates (``Analysis.published``: key of
+    ``analyses/reference/published.json`` -> link); :mod:`analyses.report` puts them side by side.
+
+    Attributes
+    ----------
+    filters : mapping
+        Column -> value; exactly one row must match.
+    model : mapping or None
+        Filters of the row with the model-based estimate of the same quantity, if any.
+    complement : bool
+        Report ``1 - value`` (e.g. the share rated no better from the share rated better).
+    mean_of_rows : bool
+        ``filters`` match several rows (e.g. every reward model); report the mean of their values (no
+        interval) and list the rows in the note.
+    note : str
+        What exactly is compared.
+    """
+
+    filters: Mapping[str, Any]
+    model: Mapping[str, Any] | None = None
+    complement: bool = False
+    mean_of_rows: bool = False
+    note: str = ""
+
+
+@attrs.frozen
 class Analysis:
     """One paper figure or table."""
 
@@ -96,6 +129,8 @@ class Analysis:
     models: tuple[str, ...] = ()
     #: Width of the figure in inches (a paper's column or text width); the saved image keeps it exactly.
     width: float | None = None
+    #: The published numbers this analysis regenerates: key of the reference file -> where in its CSV.
+    published: Mapping[str, Link] = attrs.field(factory=dict)
 
 
 def parser_for(analysis: Analysis) -> argparse.ArgumentParser:
@@ -199,8 +234,6 @@ def fit_model(name: str, ds: Dataset, settings: Settings, **options: Any) -> Any
     misses the convergence bar is returned (not raised): :func:`model_record` and :func:`fit_warnings`
     put the verdict in the provenance JSON and the figure footer.
     """
-    import warnings
-
     from toolkit.models import ConvergenceWarning, fit, get_model
 
     model = get_model(name, **options)
@@ -262,8 +295,6 @@ def model_settings(settings: Settings, *results: Any, **extra: Any) -> dict[str,
 def interval_level(result: Any) -> float:
     """Probability mass of the credible intervals in a fit's summaries (the model module's ``CI_PROB``,
     else the project-wide :data:`toolkit.models.CI_PROB`)."""
-    import importlib
-
     from toolkit.models import CI_PROB
 
     module = importlib.import_module(type(result.model).__module__)

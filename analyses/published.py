@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+__all__ = ["REFERENCE_FILE", "published", "entries", "source"]
+
 REFERENCE_FILE = Path(__file__).parent / "reference" / "published.json"
 
 
