@@ -49,12 +49,16 @@ __all__ = [
     "from_long",
     "coded_matrix",
     "reference_frame",
+    "ClusterKey",
+    "item_cluster_ids",
 ]
 
 #: One item column, or several forming a composite key.
 ItemKey = str | Sequence[str]
 #: Name of the reference column in the frame returned by :func:`reference_frame`.
 REFERENCE_COLUMN = "__reference__"
+#: The sampling-unit column of a long frame (one resampling level), or two columns (two crossed levels).
+ClusterKey = str | Sequence[str]
 
 
 def preview(values: Sequence[object] | np.ndarray, limit: int = 5) -> str:
@@ -517,3 +521,58 @@ def reference_frame(
             f"reference has {int(dup.sum())} duplicated items, e.g. {ref[dup].head(3).to_dict('records')}"
         )
     return ref[ref[REFERENCE_COLUMN].notna()]
+
+
+def item_cluster_ids(
+    frame: pd.DataFrame, items: pd.DataFrame, *, item: ItemKey, clusters: ClusterKey
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Cluster id(s) of every item of ``items``, read from the column(s) ``clusters`` of the long ``frame``.
+
+    The design argument of :func:`toolkit.resampling.bootstrap_sums`: one array for one column (one
+    resampling level), a tuple of two arrays for two columns (two crossed levels, e.g.
+    ``("user_id", "prompt_id")``), aligned with the rows of ``items`` (e.g. ``CodedLong.items``). Each item
+    must have one cluster id per column; an item whose id varies across its rows is an error naming it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"item": [1, 1, 2, 3], "rater": ["a", "b", "a", "a"], "user": ["u", "u", "v", "u"],
+    ...                       "prompt": ["p", "p", "p", "q"]})
+    >>> item_cluster_ids(frame, pd.DataFrame({"item": [1, 2, 3]}), item="item", clusters="user").tolist()
+    ['u', 'v', 'u']
+    >>> [ids.tolist() for ids in item_cluster_ids(frame, pd.DataFrame({"item": [3, 1]}), item="item",
+    ...                                           clusters=["user", "prompt"])]
+    [['u', 'u'], ['q', 'p']]
+    >>> item_cluster_ids(frame.assign(user=["u", "w", "v", "u"]), pd.DataFrame({"item": [1]}), item="item",
+    ...                  clusters="user")
+    Traceback (most recent call last):
+    ...
+    ValueError: item (1,) has more than one cluster id in column(s) ['user']: ('u',), ('w',); 1 item(s) vary; an item must belong to one cluster
+    """
+    item_cols = item_columns(item)
+    cols = [clusters] if isinstance(clusters, str) else list(clusters)
+    if len(cols) not in (1, 2) or not all(isinstance(c, str) for c in cols) or len(set(cols)) != len(cols):
+        raise ValueError(f"clusters must name one column or two distinct columns, got {clusters!r}")
+    absent = [c for c in cols if c not in frame.columns]
+    if absent:
+        raise ValueError(f"frame has no cluster column(s) {absent}; columns are {list(frame.columns)}")
+    for col in cols:
+        if frame[col].isna().any():
+            raise ValueError(f"cluster column {col!r} has {int(frame[col].isna().sum())} missing values")
+    keys = item_cols + [c for c in cols if c not in item_cols]
+    per_item = frame[keys].drop_duplicates()
+    varying = per_item.duplicated(item_cols, keep=False)
+    if varying.any():
+        bad = per_item[varying]
+        first = tuple(bad[item_cols].iloc[0])
+        ids = bad[(bad[item_cols] == pd.Series(first, index=item_cols)).all(axis=1)][cols]
+        raise ValueError(
+            f"item {first} has more than one cluster id in column(s) {cols}: "
+            + ", ".join(str(tuple(r)) for r in ids.itertuples(index=False))
+            + f"; {int(bad[item_cols].drop_duplicates().shape[0])} item(s) vary; an item must belong to one cluster"
+        )
+    merged = items[item_cols].merge(per_item, on=item_cols, how="left", validate="one_to_one")
+    if len(merged) != len(items) or merged[cols].isna().any().any():
+        raise ValueError("some items have no row in frame to read their cluster id from")
+    out = tuple(merged[c].to_numpy() for c in cols)
+    return out[0] if len(out) == 1 else out

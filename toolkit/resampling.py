@@ -11,6 +11,28 @@ counts of ``n_clusters`` draws with replacement) and forming ``w @ per_cluster_s
 sampling units (an item with all its judgments, a user with all their attributes) without copying data, and
 gives all resamples at once.
 
+Design-aware intervals (``clusters=``)
+--------------------------------------
+Items are rarely independent: stage-2 items are nested in user-prompt pairs and crossed between users and
+prompts; stage-3 cells are nested in responses. The ``clusters`` argument of :func:`bootstrap_sums` (and of
+every agreement and classification statistic with an interval) names the sampling units, as item-level ids:
+
+* ``None``: every item is its own unit (the item bootstrap; bit-identical to the toolkit's earlier results).
+* one array: **one level**. Clusters are resampled with replacement and every item of a cluster gets the
+  cluster's multiplicity (Davison & Hinkley 1997, sec. 3.8). Valid for nested designs; resample the top
+  level (e.g. the pair when items are nested in user-prompt pairs).
+* a 2-tuple of arrays ``(a, b)``: **two crossed levels** (e.g. user x prompt). The "pigeonhole" bootstrap
+  (McCullagh 2000; Owen 2007): level-A units and level-B units are resampled independently with
+  replacement and an item in ``(a, b)`` gets weight ``w_A[a] * w_B[b]``. No bootstrap of a crossed design is
+  exactly unbiased (McCullagh 2000); this one is conservative: for a mean of ``y = mu + a_i + b_j + e_ij``
+  its variance is about ``s2_A/R + s2_B/C + 3 s2_E/(RC)`` against the true ``s2_A/R + s2_B/C + s2_E/(RC)``
+  (Owen 2007), so the item-level term is counted about three times. The excess is small when the level
+  effects dominate and makes intervals at most ``sqrt(3)`` times too wide when there are none.
+
+:func:`item_weights` gives the ``(n_boot, n_items)`` item weights of all three cases;
+:func:`bootstrap_sums` forms the same resamples' sums without the dense matrix (it sums the incidence of
+each cluster, or of each occupied ``(a, b)`` cell, once).
+
 :func:`cluster_weights` has two draw methods of the *same* distribution (the multiplicities of ``n`` uniform
 draws with replacement): ``"index"`` (draw ``n`` indices, count them; used by the agreement and
 classification statistics) and ``"multinomial"`` (one multinomial draw; used by the stage tables). They
@@ -45,8 +67,12 @@ __all__ = [
     "DrawMethod",
     "rng_from",
     "check_bootstrap",
+    "Clusters",
     "cluster_codes",
+    "cluster_levels",
     "cluster_weights",
+    "level_weights",
+    "item_weights",
     "bootstrap_sums",
     "ratio_bootstrap",
     "percentile_interval",
@@ -57,6 +83,9 @@ __all__ = [
 
 SeedLike = int | np.random.Generator | None
 DrawMethod = str  # "index" | "multinomial"
+#: Item-level cluster ids: ``None`` (each item its own cluster), one array (one level), or a tuple of two
+#: arrays (two crossed levels, e.g. ``(user, prompt)``).
+Clusters = npt.ArrayLike | tuple[npt.ArrayLike, npt.ArrayLike] | None
 
 # ~5e6 cells per (chunk x clusters) and (chunk x columns) block keeps memory near 40 MB per array.
 _BLOCK_CELLS = 5_000_000
@@ -142,12 +171,89 @@ def cluster_weights(
     return np.bincount((draws + offsets).ravel(), minlength=n_boot * n_clusters).reshape(n_boot, n_clusters)
 
 
-def bootstrap_sums(incidence: sparse.spmatrix, n_boot: int, seed: SeedLike) -> np.ndarray:
-    """Column sums of ``incidence`` (clusters x columns) for every cluster-bootstrap resample.
+def cluster_levels(clusters: Clusters, n_items: int) -> tuple[tuple[np.ndarray, int], ...]:
+    """``(codes, n_units)`` per resampling level of item-level ``clusters`` (see the module notes).
 
-    Each resample's sums are ``w @ incidence`` with ``w`` the cluster multiplicities (``method="index"``);
-    resamples are drawn sequentially from one generator in fixed-size chunks, so the result depends only on
-    ``seed``, never on memory or workers.
+    ``None`` gives one level where every item is its own unit; one array gives one level; a tuple gives one
+    level per element (two crossed levels). A tuple always means levels, never the ids of two items.
+
+    Examples
+    --------
+    >>> [(c.tolist(), n) for c, n in cluster_levels(["u1", "u1", "u2"], 3)]
+    [([0, 0, 1], 2)]
+    >>> [(c.tolist(), n) for c, n in cluster_levels((["u1", "u1", "u2"], ["p1", "p2", "p1"]), 3)]
+    [([0, 0, 1], 2), ([0, 1, 0], 2)]
+    >>> [(c.tolist(), n) for c, n in cluster_levels(None, 2)]
+    [([0, 1], 2)]
+    """
+    if clusters is None:
+        return (cluster_codes(None, n_items),)
+    if isinstance(clusters, tuple):
+        if len(clusters) not in (1, 2):
+            raise ValueError(f"clusters as a tuple must hold one or two levels, got {len(clusters)}")
+        return tuple(cluster_codes(level, n_items) for level in clusters)
+    return (cluster_codes(clusters, n_items),)
+
+
+def _level_rngs(rng: np.random.Generator, n_levels: int) -> list[np.random.Generator]:
+    """One generator per level: ``rng`` itself for one level (today's stream), independent children for two,
+    so each level's draws are one sequential stream and the resamples do not depend on the chunk size."""
+    return [rng] if n_levels == 1 else list(rng.spawn(n_levels))
+
+
+def level_weights(clusters: Clusters, n_items: int, n_boot: int, seed: SeedLike) -> tuple[np.ndarray, ...]:
+    """``(n_boot, n_units)`` multiplicities of each level's units (``method="index"``), one array per level.
+
+    Each row of each level sums to that level's number of units. These are the draws behind
+    :func:`item_weights` and :func:`bootstrap_sums` for the same ``seed``.
+
+    Examples
+    --------
+    >>> w_user, w_prompt = level_weights((["u1", "u1", "u2"], ["p1", "p2", "p3"]), 3, 4, seed=0)
+    >>> w_user.shape, w_prompt.shape, w_user.sum(axis=1).tolist(), w_prompt.sum(axis=1).tolist()
+    ((4, 2), (4, 3), [2, 2, 2, 2], [3, 3, 3, 3])
+    """
+    levels = cluster_levels(clusters, n_items)
+    rngs = _level_rngs(rng_from(seed), len(levels))
+    return tuple(cluster_weights(g, n_boot, n) for g, (_, n) in zip(rngs, levels, strict=True))
+
+
+def item_weights(clusters: Clusters, n_items: int, n_boot: int, seed: SeedLike) -> np.ndarray:
+    """``(n_boot, n_items)`` bootstrap weight of every item under the design ``clusters``.
+
+    One level: an item's weight is its cluster's multiplicity. Two crossed levels ``(a, b)``: the product
+    ``w_A[a] * w_B[b]`` of the pigeonhole bootstrap (see the module notes). ``None``: the item multiplicities
+    themselves. The sums ``item_weights(...) @ incidence`` equal :func:`bootstrap_sums` for the same ``seed``.
+
+    Examples
+    --------
+    Four items of two users crossed with two prompts:
+
+    >>> users, prompts = ["u1", "u1", "u2", "u2"], ["p1", "p2", "p1", "p2"]
+    >>> item_weights(users, 4, 2, seed=0)  # one level: items of a user share its multiplicity
+    array([[0., 0., 2., 2.],
+           [1., 1., 1., 1.]])
+    >>> w_u, w_p = level_weights((users, prompts), 4, 2, seed=0)
+    >>> w = item_weights((users, prompts), 4, 2, seed=0)
+    >>> bool((w == w_u[:, [0, 0, 1, 1]] * w_p[:, [0, 1, 0, 1]]).all()), w.sum(axis=1).tolist()
+    (True, [4.0, 4.0])
+    """
+    levels = cluster_levels(clusters, n_items)
+    out = np.ones((n_boot, n_items), dtype=np.float64)
+    for (codes, _), w in zip(levels, level_weights(clusters, n_items, n_boot, seed), strict=True):
+        out *= w[:, codes]
+    return out
+
+
+def bootstrap_sums(
+    incidence: sparse.spmatrix, n_boot: int, seed: SeedLike, *, clusters: Clusters = None
+) -> np.ndarray:
+    """Column sums of ``incidence`` (items x columns) for every (cluster-)bootstrap resample.
+
+    Each resample's sums are ``w @ incidence`` with ``w`` the item weights of :func:`item_weights` for the
+    design ``clusters`` (``None``: each row is its own cluster, the rows' multiplicities drawn with
+    ``method="index"``). Resamples are drawn sequentially from one generator per level in fixed-size
+    chunks, so the result depends only on ``seed``, never on memory or workers.
 
     Returns
     -------
@@ -169,15 +275,47 @@ def bootstrap_sums(incidence: sparse.spmatrix, n_boot: int, seed: SeedLike) -> n
            [3., 0.]])
     >>> bool((cluster_weights(np.random.default_rng(0), 3, 3) @ incidence.toarray() == sums).all())
     True
+
+    With ``clusters`` the rows are items and the sums those of :func:`item_weights`:
+
+    >>> users, prompts = ["u1", "u1", "u2"], ["p1", "p2", "p2"]
+    >>> sums = bootstrap_sums(incidence, 3, seed=0, clusters=(users, prompts))
+    >>> bool((item_weights((users, prompts), 3, 3, seed=0) @ incidence.toarray() == sums).all())
+    True
     """
     rng = rng_from(seed)
-    n_clusters, n_cols = incidence.shape
-    chunk = max(1, min(n_boot, _BLOCK_CELLS // max(n_cols, n_clusters, 1)))
-    inc_t = incidence.T.tocsr()
+    n_rows, n_cols = incidence.shape
+    if clusters is None:
+        levels: tuple[tuple[np.ndarray, int], ...] = ((np.arange(n_rows), n_rows),)
+        cell_codes, cell_inc = [levels[0][0]], incidence
+    else:
+        levels = cluster_levels(clusters, n_rows)
+        # Sum the incidence of each occupied cell (a cluster, or an (a, b) pair) once: cell x columns.
+        if len(levels) == 1:
+            row_cell, n_cells = levels[0]
+            cell_codes = [np.arange(n_cells)]
+        else:
+            combined = np.zeros(n_rows, dtype=np.int64)
+            for codes, n in levels:
+                combined = combined * n + codes
+            cells, row_cell = np.unique(combined, return_inverse=True)
+            n_cells = len(cells)
+            cell_codes = [cells // levels[1][1], cells % levels[1][1]]
+        indicator = sparse.csr_matrix((np.ones(n_rows), (row_cell, np.arange(n_rows))), shape=(n_cells, n_rows))
+        cell_inc = indicator @ sparse.csr_matrix(incidence)
+    widest = max(n_cols, cell_inc.shape[0], *(n for _, n in levels), 1)
+    chunk = max(1, min(n_boot, _BLOCK_CELLS // widest))
+    inc_t = cell_inc.T.tocsr()
+    rngs = _level_rngs(rng, len(levels))
     out = np.empty((n_boot, n_cols), dtype=np.float64)
     for start in range(0, n_boot, chunk):
         stop = min(n_boot, start + chunk)
-        w = cluster_weights(rng, stop - start, n_clusters).astype(np.float64)
+        if len(levels) == 1:  # the cells are the units
+            w = cluster_weights(rngs[0], stop - start, levels[0][1]).astype(np.float64)
+        else:
+            w = np.ones((stop - start, cell_inc.shape[0]), dtype=np.float64)
+            for g, (_, n), codes in zip(rngs, levels, cell_codes, strict=True):
+                w *= cluster_weights(g, stop - start, n)[:, codes]
         out[start:stop] = (inc_t @ w.T).T
     return out
 

@@ -173,3 +173,73 @@ def test_quiet_nan_warnings() -> None:
 
 def test_resampling_is_a_leaf_module() -> None:
     assert toolkit_imports(TOOLKIT / "resampling.py") == []
+
+
+# --------------------------------------------------------------------------------------------------
+# Design-aware weights: one level and two crossed levels
+# --------------------------------------------------------------------------------------------------
+
+USERS = np.repeat(np.arange(6), 8)  # 6 users x 4 prompts, 2 items per (user, prompt) cell
+PROMPTS = np.tile(np.repeat(["p1", "p2", "p3", "p4"], 2), 6)
+
+
+def test_level_weights_have_each_levels_marginals() -> None:
+    (w,) = rs.level_weights(USERS, 48, 500, seed=1)
+    assert w.shape == (500, 6) and (w.sum(axis=1) == 6).all()
+    w_u, w_p = rs.level_weights((USERS, PROMPTS), 48, 500, seed=1)
+    assert w_u.shape == (500, 6) and w_p.shape == (500, 4)
+    assert (w_u.sum(axis=1) == 6).all() and (w_p.sum(axis=1) == 4).all()  # each level keeps its units
+    # One level draws from the generator itself (the stream the toolkit always used) ...
+    np.testing.assert_array_equal(w, rs.cluster_weights(np.random.default_rng(1), 500, 6))
+    (w_none,) = rs.level_weights(None, 48, 500, seed=1)
+    np.testing.assert_array_equal(w_none, rs.cluster_weights(np.random.default_rng(1), 500, 48))
+    # ... two levels from two independent children of it.
+    assert abs(np.corrcoef(w_u[:, 0], w_p[:, 0])[0, 1]) < 0.15
+
+
+def test_item_weights_one_level_and_crossed() -> None:
+    w_items = rs.item_weights(USERS, 48, 300, seed=2)
+    (w,) = rs.level_weights(USERS, 48, 300, seed=2)
+    np.testing.assert_array_equal(w_items, w[:, USERS])  # every item gets its cluster's multiplicity
+    assert (w_items.sum(axis=1) == 48).all()
+    crossed = rs.item_weights((USERS, PROMPTS), 48, 4000, seed=2)
+    w_u, w_p = rs.level_weights((USERS, PROMPTS), 48, 4000, seed=2)
+    p_codes = pd.factorize(PROMPTS)[0]
+    np.testing.assert_array_equal(crossed, w_u[:, USERS] * w_p[:, p_codes])
+    # E[w_A w_B] = 1 and Var = (2 - 1/R)(2 - 1/C) - 1 per item (independent Multinomial(n, 1/n) counts).
+    np.testing.assert_allclose(crossed.mean(axis=0), 1.0, atol=0.08)
+    np.testing.assert_allclose(crossed.var(axis=0).mean(), (2 - 1 / 6) * (2 - 1 / 4) - 1, rtol=0.05)
+    np.testing.assert_array_equal(
+        rs.item_weights(None, 5, 10, seed=3), rs.cluster_weights(np.random.default_rng(3), 10, 5)
+    )
+
+
+@pytest.mark.parametrize("design", ["none", "one", "crossed"])
+def test_bootstrap_sums_with_clusters_equal_item_weight_products(design: str, monkeypatch) -> None:
+    clusters = {"none": None, "one": USERS, "crossed": (USERS, PROMPTS)}[design]
+    rng = np.random.default_rng(4)
+    dense = (rng.random((48, 5)) < 0.4) * rng.integers(1, 3, size=(48, 5))
+    incidence = sparse.csr_matrix(dense.astype(float))
+    out = rs.bootstrap_sums(incidence, 101, seed=6, clusters=clusters)
+    np.testing.assert_array_equal(out, rs.item_weights(clusters, 48, 101, seed=6) @ dense)
+    monkeypatch.setattr(rs, "_BLOCK_CELLS", 7 * 48)  # small chunks: same resamples
+    np.testing.assert_array_equal(rs.bootstrap_sums(incidence, 101, seed=6, clusters=clusters), out)
+
+
+def test_bootstrap_sums_without_clusters_is_the_item_bootstrap_bit_for_bit() -> None:
+    rng = np.random.default_rng(8)
+    incidence = sparse.csr_matrix((rng.random((25, 6)) < 0.5).astype(float))
+    expected = rs.cluster_weights(np.random.default_rng(9), 300, 25) @ incidence.toarray()
+    np.testing.assert_array_equal(rs.bootstrap_sums(incidence, 300, seed=9), expected)
+    np.testing.assert_array_equal(rs.bootstrap_sums(incidence, 300, seed=9, clusters=None), expected)
+    # Every item its own cluster (ids in row order) is the same design, so the same resamples.
+    np.testing.assert_array_equal(rs.bootstrap_sums(incidence, 300, seed=9, clusters=np.arange(25)), expected)
+
+
+def test_cluster_levels_reject_bad_designs() -> None:
+    with pytest.raises(ValueError, match="one or two levels"):
+        rs.cluster_levels((USERS, PROMPTS, USERS), 48)
+    with pytest.raises(ValueError, match="one id per row"):
+        rs.cluster_levels((USERS, PROMPTS[:10]), 48)
+    with pytest.raises(ValueError, match="missing ids"):
+        rs.item_weights(np.where(USERS == 2, None, USERS.astype(object)), 48, 5, seed=0)

@@ -1,9 +1,10 @@
-"""Agreement of every pair of raters, rater x rater matrices and group means, with item-cluster bootstrap CIs.
+"""Agreement of every pair of raters, rater x rater matrices and group means, with (cluster) bootstrap CIs.
 
 Confusion tables for all rater pairs are built with one :func:`numpy.bincount` over the within-item rater
-pairs (no Python loop over items). The item-cluster bootstrap multiplies a matrix of item multiplicities
-(resamples x items) with a sparse item-by-(pair, cell) incidence matrix
-(:func:`toolkit.resampling.bootstrap_sums`), giving every resample's pairwise tables at once.
+pairs (no Python loop over items). The bootstrap multiplies a matrix of item weights (resamples x items)
+with a sparse item-by-(pair, cell) incidence matrix (:func:`toolkit.resampling.bootstrap_sums`), giving
+every resample's pairwise tables at once. The weights resample items (default) or the sampling units named
+by ``clusters=``: one column (e.g. the user-prompt pair) or two crossed columns (e.g. user and prompt).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from scipy import sparse
 
 from toolkit.agreement.kappa import LEVELS, PAIRWISE_METRICS, Level, Weights, agreement_weights, table_stat
-from toolkit.longform import CodedLong, ItemKey, from_long, numeric_values
+from toolkit.longform import ClusterKey, CodedLong, ItemKey, from_long, item_cluster_ids, numeric_values
 from toolkit.resampling import (
     SeedLike,
     bootstrap_sums,
@@ -113,9 +114,11 @@ def _pairwise_core(
     raters: Sequence[Hashable] | None,
     n_boot: int,
     seed: SeedLike,
+    clusters: ClusterKey | None,
 ) -> tuple[CodedLong, _PairCells, np.ndarray, np.ndarray, np.ndarray | None]:
     """Point values (P,), n_items (P,) and bootstrap values (n_boot, P) for all rater pairs."""
     coded = from_long(frame, item=item, rater=rater, label=label, categories=categories, raters=raters)
+    design = None if clusters is None else item_cluster_ids(frame, coded.items, item=item, clusters=clusters)
     if coded.n_raters < 2:
         raise ValueError(f"need at least two raters, found {coded.n_raters}: {list(coded.raters)!r}")
     values = _check_pair_metric(metric, weights, level, coded.categories)
@@ -130,7 +133,7 @@ def _pairwise_core(
             (np.ones(cells.item.size), (cells.item, cells.column)),
             shape=(coded.n_items, cells.n_pairs * k * k),
         )
-        sums = bootstrap_sums(incidence, n_boot, seed)
+        sums = bootstrap_sums(incidence, n_boot, seed, clusters=design)
         boot = table_stat(
             sums.reshape(n_boot, cells.n_pairs, k, k), metric, weights=weights, level=level, values=values
         )
@@ -151,6 +154,7 @@ def pairwise_agreement(
     n_boot: int = 0,
     ci: float = 0.95,
     seed: SeedLike = 0,
+    clusters: ClusterKey | None = None,
 ) -> pd.DataFrame:
     """Agreement of every pair of raters on the items both labelled (the Fig. 3 heat-map entries).
 
@@ -177,11 +181,16 @@ def pairwise_agreement(
     raters : sequence, optional
         Subset and order of raters (default: all, sorted). Pairs are ``(a, b)`` with ``a`` before ``b``.
     n_boot : int
-        Item-cluster bootstrap resamples for ``ci_low``/``ci_high`` (0 = no interval, columns are NaN).
+        Bootstrap resamples for ``ci_low``/``ci_high`` (0 = no interval, columns are NaN).
     ci : float
         Confidence level of the percentile interval.
     seed : int or numpy.random.Generator or None
         Seed of :func:`numpy.random.default_rng`; the same seed gives identical intervals.
+    clusters : str or pair of str, optional
+        The bootstrap's sampling unit: a column of ``frame`` holding each item's cluster (one level, e.g.
+        the user-prompt pair: clusters are resampled with all their items), or two columns (two crossed
+        levels, e.g. ``("user_id", "prompt_id")``: the pigeonhole bootstrap, conservative; see
+        :mod:`toolkit.resampling`). Each item must have one id per column. Default: items are resampled.
 
     Returns
     -------
@@ -195,7 +204,8 @@ def pairwise_agreement(
     -----
     Each pair's value equals the two-rater function on the shared items (``cohen_kappa`` with the same
     categories, ``sklearn.metrics.cohen_kappa_score``, ``scipy.stats.spearmanr``...), which the tests
-    check. The bootstrap resamples items with replacement and recomputes every pair on the same resample.
+    check. The bootstrap resamples items (or the ``clusters``) with replacement and recomputes every pair
+    on the same resample.
 
     Examples
     --------
@@ -214,6 +224,17 @@ def pairwise_agreement(
     0       a       b       19  0.4842
     1       a       c       10  0.0909
     2       b       c       10  1.0000
+
+    Resampling the items' clusters (here pairs of consecutive items) instead of the items:
+
+    >>> clustered = long.assign(cluster=long["item"] // 2)
+    >>> out = pairwise_agreement(clustered, item="item", rater="rater", label="label", n_boot=200,
+    ...                          clusters="cluster")
+    >>> out[["rater_a", "rater_b", "value", "ci_low", "ci_high"]].round(2)
+      rater_a rater_b  value  ci_low  ci_high
+    0       a       b   0.48    0.15     0.80
+    1       a       c   0.09    0.00     0.47
+    2       b       c   1.00    1.00     1.00
     """
     check_bootstrap(n_boot, ci)
     coded, cells, point, n_shared, boot = _pairwise_core(
@@ -228,6 +249,7 @@ def pairwise_agreement(
         raters=raters,
         n_boot=n_boot,
         seed=seed,
+        clusters=clusters,
     )
     if boot is None:
         lo = hi = np.full(cells.n_pairs, np.nan)
@@ -275,7 +297,8 @@ def pairwise_matrix(
     diagonal : float
         Diagonal entry (1.0: a rater agrees perfectly with itself).
     **kwargs
-        Further keywords for :func:`pairwise_agreement` (``categories``, ``weights``, ``level``...).
+        Further keywords for :func:`pairwise_agreement` (``categories``, ``weights``, ``level``, ``n_boot``,
+        ``clusters``...).
 
     Returns
     -------
@@ -353,6 +376,7 @@ def group_agreement(
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: SeedLike = 0,
+    clusters: ClusterKey | None = None,
 ) -> pd.DataFrame:
     """Mean pairwise agreement within and between rater groups, with item-cluster bootstrap CIs.
 
@@ -361,13 +385,14 @@ def group_agreement(
 
     Parameters
     ----------
-    frame, item, rater, label, metric, categories, weights, level
-        As in :func:`pairwise_agreement`.
+    frame, item, rater, label, metric, categories, weights, level, clusters
+        As in :func:`pairwise_agreement` (``clusters``: the bootstrap's sampling unit, one column or two
+        crossed columns; default the item).
     groups : mapping of str to list of rater ids
         Disjoint groups, e.g. ``{"human": ["h1", "h2", "h3"], "llm": [...]}``. Raters outside every
         group are ignored.
     n_boot : int
-        Item-cluster bootstrap resamples (0 = no interval).
+        Bootstrap resamples (0 = no interval).
     ci : float
         Confidence level of the percentile interval.
     seed : int or numpy.random.Generator or None
@@ -383,9 +408,9 @@ def group_agreement(
 
     Notes
     -----
-    Each resample draws items with replacement, recomputes every pairwise table on all raters' labels of
-    the drawn items, and averages within blocks; the percentile interval ignores resamples where a block
-    mean is undefined.
+    Each resample draws items (or ``clusters``) with replacement, recomputes every pairwise table on all
+    raters' labels of the drawn items, and averages within blocks; the percentile interval ignores
+    resamples where a block mean is undefined.
 
     Examples
     --------
@@ -429,6 +454,7 @@ def group_agreement(
         raters=ordered,
         n_boot=n_boot,
         seed=seed,
+        clusters=clusters,
     )
     group_of = np.array([membership[r] for r in coded.raters], dtype=object)
     ga, gb = group_of[cells.pair_a], group_of[cells.pair_b]

@@ -14,12 +14,21 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import sparse
 
-from toolkit.longform import REFERENCE_COLUMN, ItemKey, from_long, item_columns, preview, reference_frame
+from toolkit.longform import (
+    REFERENCE_COLUMN,
+    ClusterKey,
+    ItemKey,
+    from_long,
+    item_cluster_ids,
+    item_columns,
+    preview,
+    reference_frame,
+)
 from toolkit.resampling import (
+    Clusters,
     SeedLike,
     bootstrap_sums,
     check_bootstrap,
-    cluster_codes,
     percentile_interval,
 )
 
@@ -219,7 +228,7 @@ def binary_metrics(
     prediction: npt.ArrayLike,
     *,
     positive: Hashable = True,
-    clusters: npt.ArrayLike | None = None,
+    clusters: Clusters = None,
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: SeedLike = 0,
@@ -232,9 +241,11 @@ def binary_metrics(
         Binary labels aligned by position (e.g. the human majority and one judge).
     positive : hashable
         The positive label (default ``True``).
-    clusters : array-like, optional
-        Cluster id per row; the bootstrap resamples clusters with all their rows (e.g. the prompt, when
-        one prompt contributes several attribute items). Default: every row is its own cluster.
+    clusters : array-like or tuple of two array-likes, optional
+        The bootstrap's sampling unit. One array: a cluster id per row; the bootstrap resamples clusters
+        with all their rows (e.g. the prompt, when one prompt contributes several attribute items). A tuple
+        of two arrays: two crossed levels per row (e.g. ``(user, prompt)``), resampled by the pigeonhole
+        bootstrap (conservative; see :mod:`toolkit.resampling`). Default: every row is its own cluster.
     n_boot : int
         Bootstrap resamples (0 = no interval).
     ci : float
@@ -261,6 +272,14 @@ def binary_metrics(
     3              f1  0.571   0.000    0.667        8
     4   positive_rate  0.500   0.143    1.000        8
     5  reference_rate  0.375   0.000    0.600        8
+
+    Two crossed levels (user x prompt):
+
+    >>> users, prompts = ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u4"], ["p1", "p2"] * 4
+    >>> out = binary_metrics(ref, pred, clusters=(users, prompts), n_boot=200)
+    >>> out.loc[out.metric == "accuracy"].round(3)
+         metric  value  ci_low  ci_high  n_items
+    0  accuracy  0.625     0.0      1.0        8
     """
     check_bootstrap(n_boot, ci)
     r, p = _check_binary_pair(reference, prediction, positive)
@@ -268,9 +287,9 @@ def binary_metrics(
     point = _from_counts(np.bincount(cells, minlength=4))
     boot = None
     if n_boot > 0:  # clusters are only read (and checked) when there is a bootstrap
-        codes, n_clusters = cluster_codes(clusters, len(cells))
-        incidence = sparse.csr_matrix((np.ones(len(cells)), (codes, cells)), shape=(n_clusters, 4))
-        boot = _from_counts(bootstrap_sums(incidence, n_boot, seed))
+        n = len(cells)
+        incidence = sparse.csr_matrix((np.ones(n), (np.arange(n), cells)), shape=(n, 4))
+        boot = _from_counts(bootstrap_sums(incidence, n_boot, seed, clusters=clusters))
     rows = [(m, float(v), float(lo), float(hi), len(cells)) for m, v, lo, hi in _metric_rows(point, boot, ci)]
     return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high", "n_items"])
 
@@ -288,6 +307,7 @@ def judge_metrics(
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: SeedLike = 0,
+    clusters: ClusterKey | None = None,
 ) -> pd.DataFrame:
     """Per-judge accuracy, precision, recall, F1 and positive rate against a reference (Fig. 4, Table 3).
 
@@ -308,8 +328,12 @@ def judge_metrics(
     raters : sequence, optional
         Subset and order of raters (default: all, sorted).
     n_boot, ci, seed
-        Item-cluster bootstrap: items are resampled with replacement and every judge is rescored on the
-        same resample, so judges can be compared on paired resamples.
+        Bootstrap: items (or ``clusters``) are resampled with replacement and every judge is rescored on
+        the same resample, so judges can be compared on paired resamples.
+    clusters : str or pair of str, optional
+        The bootstrap's sampling unit: a column of ``frame`` holding each item's cluster (one level), or two
+        columns (two crossed levels, e.g. ``("user_id", "prompt_id")``; see :mod:`toolkit.resampling`).
+        Each item must have one id per column. Default: items are resampled.
 
     Returns
     -------
@@ -367,12 +391,14 @@ def judge_metrics(
     columns = coded.rater * 4 + coded.label
     counts = np.bincount(columns, minlength=n_r * 4).reshape(n_r, 4)
     point = _from_counts(counts)
+    design = None if clusters is None else item_cluster_ids(frame, coded.items, item=item_cols, clusters=clusters)
     boot = None
     if n_boot > 0:
         incidence = sparse.csr_matrix(
             (np.ones(len(columns)), (coded.item, columns)), shape=(coded.n_items, n_r * 4)
         )
-        boot = _from_counts(bootstrap_sums(incidence, n_boot, seed).reshape(n_boot, n_r, 4))
+        sums = bootstrap_sums(incidence, n_boot, seed, clusters=design)
+        boot = _from_counts(sums.reshape(n_boot, n_r, 4))
     n_items = counts.sum(axis=1)
     rows = []
     for i, rid in enumerate(coded.raters):

@@ -14,6 +14,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from tests.toolkit.agreement.data import FAST, GROUPS, KEY, long_judgments, nan, quiet, shared, stage2_frame
 from toolkit import agreement as ag
+from toolkit.resampling import item_weights
 
 
 @settings(max_examples=20, deadline=None)  # each example runs 8 metrics and 4 oracles per pair
@@ -197,3 +198,126 @@ def test_long_format_bad_frames() -> None:
         ag.group_agreement(frame, groups={"a": ["h1", "h2"], "b": ["gemini"]}, n_boot=0, **kw)
     with pytest.raises(ValueError, match="long-format input needs all"):
         ag.fleiss_kappa(frame, item=KEY, rater="rater_id")
+
+
+# --------------------------------------------------------------------------------------------------
+# Design-aware intervals (clusters=)
+# --------------------------------------------------------------------------------------------------
+
+
+def _small_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    rows = [(i, r, int(rng.integers(0, 2))) for i in range(40) for r in ["h1", "h2", "j1"] if rng.random() < 0.9]
+    return pd.DataFrame(rows, columns=["item", "rater", "label"])
+
+
+def test_no_clusters_keeps_the_item_bootstrap_bit_for_bit() -> None:
+    """Intervals computed by the toolkit before ``clusters=`` existed (same data, same seeds)."""
+    frame = _small_frame()
+    out = ag.pairwise_agreement(frame, item="item", rater="rater", label="label", n_boot=300, seed=2)
+    assert out["ci_low"].tolist() == [-0.3248027013537959, -0.47656533281533275, -0.30163425175580766]
+    assert out["ci_high"].tolist() == [0.332356965451598, 0.13671150278293126, 0.33539215686274504]
+    assert list(out.columns) == ["rater_a", "rater_b", "metric", "n_items", "value", "ci_low", "ci_high"]
+    groups = {"h": ["h1", "h2"], "j": ["j1"]}
+    ga = ag.group_agreement(frame, item="item", rater="rater", label="label", groups=groups, n_boot=300, seed=3)
+    np.testing.assert_array_equal(ga["ci_low"], [-0.3297861507128309, nan, -0.3100753093661404])
+    np.testing.assert_array_equal(ga["ci_high"], [0.2901260504201679, nan, 0.1329866697711736])
+    # Every item its own cluster is the same design: identical frames, to the bit.
+    pd.testing.assert_frame_equal(
+        ag.pairwise_agreement(
+            frame.assign(unit=frame["item"] * 7), item="item", rater="rater", label="label", n_boot=300,
+            seed=2, clusters="unit",
+        ),
+        out,
+        check_exact=True,
+    )
+
+
+def test_clusters_resample_units_and_match_weighted_tables() -> None:
+    """One level and two crossed levels: every resample's kappa is the kappa of the item-weighted table."""
+    frame = stage2_frame(seed=3)
+    frame["user_id"] = frame["prompt_id"].map(lambda p: f"u{int(p[1:]) % 4}")
+    for clusters in ["prompt_id", ("user_id", "attribute_id")]:
+        out = ag.pairwise_agreement(
+            frame, item=KEY, rater="rater_id", label="relevant", raters=["h1", "gpt"], n_boot=400, seed=5,
+            clusters=clusters,
+        )
+        wide = frame.pivot_table(index=KEY, columns="rater_id", values="relevant", aggfunc="first")
+        items = wide.index.to_frame(index=False)  # sorted by the item key, as the toolkit codes items
+        items = items.merge(frame[[*KEY, "user_id"]].drop_duplicates(), on=KEY, how="left")
+        design = items[clusters].to_numpy() if isinstance(clusters, str) else tuple(
+            items[c].to_numpy() for c in clusters
+        )
+        w = item_weights(design, len(items), 400, seed=5)
+        a, b = wide["h1"].to_numpy(bool), wide["gpt"].to_numpy(bool)
+        cells = [a & b, a & ~b, ~a & b, ~a & ~b]
+        tables = np.stack([w @ c for c in cells], axis=1).reshape(400, 2, 2)
+        lo, hi = np.quantile([_kappa_2x2(t) for t in tables], [0.025, 0.975])
+        assert out["ci_low"].item() == pytest.approx(lo, abs=1e-12)
+        assert out["ci_high"].item() == pytest.approx(hi, abs=1e-12)
+
+
+def _kappa_2x2(table: np.ndarray) -> float:
+    n = table.sum()
+    po = np.trace(table) / n
+    pe = (table.sum(axis=0) @ table.sum(axis=1)) / n**2
+    return (po - pe) / (1 - pe)
+
+
+def test_clusters_are_checked_per_item() -> None:
+    frame = stage2_frame(seed=1)
+    bad = frame.copy()
+    bad.loc[(bad.prompt_id == "p2") & (bad.attribute_id == "a3") & (bad.rater_id == "gpt"), "user_id"] = "v"
+    with pytest.raises(ValueError, match=r"item \('p2', 'a3'\) has more than one cluster id"):
+        ag.pairwise_agreement(bad, item=KEY, rater="rater_id", label="relevant", n_boot=10, clusters="user_id")
+    with pytest.raises(ValueError, match="more than one cluster id"):
+        ag.group_agreement(
+            bad, item=KEY, rater="rater_id", label="relevant", groups=GROUPS, n_boot=10,
+            clusters=("user_id", "prompt_id"),
+        )
+    with pytest.raises(ValueError, match="no cluster column"):
+        ag.pairwise_agreement(frame, item=KEY, rater="rater_id", label="relevant", clusters="pair_id")
+    with pytest.raises(ValueError, match="one column or two distinct columns"):
+        ag.pairwise_agreement(frame, item=KEY, rater="rater_id", label="relevant", clusters=["a", "b", "c"])
+    # pairwise_matrix passes clusters on; a cluster column that is part of the item key is fine.
+    mat = ag.pairwise_matrix(
+        frame, item=KEY, rater="rater_id", label="relevant", value="ci_low", n_boot=50, clusters="prompt_id"
+    )
+    assert mat.shape == (6, 6) and np.isfinite(mat.to_numpy()).all()
+
+
+# Coverage of the bootstrap itself, on data with a strong cluster effect: 30 clusters x 20 items, two
+# raters who copy the item's true class (prevalence shifted per cluster) half the time and otherwise guess
+# at the cluster's base rate. Kappa's sampling variance is then mostly between clusters.
+COVERAGE_REPS, COVERAGE_BOOT = 200, 200
+
+
+def _clustered_pair(rng: np.random.Generator, n_clusters: int, size: int = 20) -> tuple[np.ndarray, ...]:
+    p = 1 / (1 + np.exp(-(-0.8 + rng.normal(0.0, 2.0, n_clusters))))
+    p_item = np.repeat(p, size)
+    truth = rng.random(p_item.size) < p_item
+    a, b = (np.where(rng.random(p_item.size) < 0.5, truth, rng.random(p_item.size) < p_item) for _ in range(2))
+    return np.repeat(np.arange(n_clusters), size), a, b
+
+
+def test_cluster_bootstrap_covers_and_item_bootstrap_does_not_under_cluster_effects() -> None:
+    _, a, b = _clustered_pair(np.random.default_rng(2024), 100_000)  # the estimand: kappa of the population
+    truth = _kappa_2x2(np.array([[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]], float))
+    rng = np.random.default_rng(7)
+    covered = {"item": 0, "cluster": 0}
+    for rep in range(COVERAGE_REPS):
+        cluster, a, b = _clustered_pair(rng, 30)
+        n = a.size
+        long = pd.DataFrame(
+            {"item": np.tile(np.arange(n), 2), "rater": np.repeat(["a", "b"], n), "label": np.r_[a, b],
+             "cluster": np.tile(cluster, 2)}
+        )
+        for name, clusters in (("item", None), ("cluster", "cluster")):
+            out = ag.pairwise_agreement(
+                long, item="item", rater="rater", label="label", n_boot=COVERAGE_BOOT, seed=rep, clusters=clusters
+            )
+            covered[name] += bool(out["ci_low"].item() <= truth <= out["ci_high"].item())
+    coverage = {k: v / COVERAGE_REPS for k, v in covered.items()}
+    band = 3.3 * np.sqrt(0.95 * 0.05 / COVERAGE_REPS)  # ~99.9% binomial band around the nominal 95%
+    assert coverage["item"] < 0.85, coverage  # resampling items ignores the clusters: too narrow
+    assert abs(coverage["cluster"] - 0.95) <= band, coverage

@@ -16,6 +16,7 @@ from sklearn import metrics as skm
 
 from toolkit import agreement as ag
 from toolkit import metrics as me
+from toolkit.resampling import item_weights
 
 FAST = settings(max_examples=40, deadline=None)
 COLUMNS = ["metric", "value", "ci_low", "ci_high", "n_items"]
@@ -191,3 +192,61 @@ def test_judge_metrics_accepts_series_reference_and_rejects_bad_input() -> None:
 def test_classification_bad_input(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# --------------------------------------------------------------------------------------------------
+# Design-aware intervals (clusters=)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_binary_metrics_without_or_with_one_level_clusters_keep_their_intervals_bit_for_bit() -> None:
+    """Intervals computed by the toolkit before two-level ``clusters`` existed (same data, same seeds)."""
+    rng = np.random.default_rng(12)
+    x, y, cl = rng.random(60) < 0.4, rng.random(60) < 0.5, rng.integers(0, 12, 60)
+    out = me.binary_metrics(x, y, n_boot=300, seed=5)
+    assert out["ci_low"].tolist()[:3] == [0.37458333333333343, 0.20689655172413793, 0.2543981481481482]
+    assert out["ci_high"].tolist()[:3] == [0.6254166666666663, 0.550139043381535, 0.6497442455242965]
+    one = me.binary_metrics(x, y, clusters=cl, n_boot=300, seed=5)
+    assert one["ci_low"].tolist()[:3] == [0.34140625, 0.1502828054298643, 0.28970588235294126]
+    assert one["ci_high"].tolist()[:3] == [0.6418241178105029, 0.5842657342657339, 0.5909090909090909]
+    assert list(one.columns) == ["metric", "value", "ci_low", "ci_high", "n_items"]
+    one_tuple = me.binary_metrics(x, y, clusters=(cl,), n_boot=300, seed=5)
+    pd.testing.assert_frame_equal(one_tuple, one, check_exact=True)
+
+
+def test_binary_metrics_crossed_clusters_equal_item_weighted_counts() -> None:
+    rng = np.random.default_rng(3)
+    users, prompts = np.repeat(np.arange(10), 6), np.tile(np.arange(6), 10)
+    ref = rng.random(60) < 0.4
+    pred = np.where(rng.random(60) < 0.7, ref, ~ref)
+    out = me.binary_metrics(ref, pred, clusters=(users, prompts), n_boot=300, seed=1)
+    w = item_weights((users, prompts), 60, 300, seed=1)
+    acc = (w @ (ref == pred)) / w.sum(axis=1)
+    rate = (w @ pred) / w.sum(axis=1)
+    for metric, boot in (("accuracy", acc), ("positive_rate", rate)):
+        row = out.set_index("metric").loc[metric]
+        np.testing.assert_allclose([row.ci_low, row.ci_high], np.quantile(boot, [0.025, 0.975]), atol=1e-12)
+    with pytest.raises(ValueError, match="one id per row"):
+        me.binary_metrics(ref, pred, clusters=(users, prompts[:30]), n_boot=10)
+
+
+def test_judge_metrics_clusters() -> None:
+    frame = stage2(seed=4)
+    humans = frame.rater_id.str.startswith("h")
+    reference = ag.majority_vote(frame[humans], item=KEY, rater="rater_id", label="relevant")
+    judges = frame[~humans].assign(user_id=lambda d: "u" + (d.prompt_id.str[1:].astype(int) % 5).astype(str))
+    kw = dict(item=KEY, rater="rater_id", label="relevant", n_boot=300, seed=2)
+    plain = me.judge_metrics(judges, reference, **kw)
+    # Each item its own cluster is the item bootstrap, to the bit ...
+    units = judges.assign(unit=judges.prompt_id + "/" + judges.attribute_id)
+    same = me.judge_metrics(units, reference, clusters="unit", **kw)
+    pd.testing.assert_frame_equal(same, plain, check_exact=True)
+    # ... whereas resampling prompts (10 items each) or users x attributes changes the intervals.
+    by_prompt = me.judge_metrics(judges, reference, clusters="prompt_id", **kw)
+    crossed = me.judge_metrics(judges, reference, clusters=("user_id", "attribute_id"), **kw)
+    pd.testing.assert_frame_equal(by_prompt[["rater", "metric", "value"]], plain[["rater", "metric", "value"]])
+    assert not by_prompt["ci_low"].equals(plain["ci_low"]) and not crossed["ci_low"].equals(by_prompt["ci_low"])
+    bad = judges.copy()
+    bad.loc[bad.index[0], "user_id"] = "other"
+    with pytest.raises(ValueError, match="has more than one cluster id"):
+        me.judge_metrics(bad, reference, clusters="user_id", **kw)
