@@ -277,7 +277,8 @@ def fit_warnings(*results: Any) -> tuple[str, ...]:
             div = f"{d.divergences} divergent transition{'' if d.divergences == 1 else 's'}"
             out.append(
                 f"The {r.model.name} model did not converge (max r-hat {d.max_r_hat:.3f}, min bulk ESS "
-                f"{d.min_ess_bulk:.0f}, {div}): treat its intervals as unreliable."
+                f"{d.min_ess_bulk:.0f}, min tail ESS {d.min_ess_tail:.0f}, {div}): treat its intervals as "
+                "unreliable."
             )
     return tuple(out)
 

@@ -15,7 +15,7 @@ without it the C modules compiled by an earlier run are reused, as on any machin
 ESS/s = minimum bulk ESS over all checked parameters / cold wall time.
 
 Budgets (issue, 2 cores, cold compile included): judge <= 90 s, rating <= 60 s, extraction <= 60 s,
-correlation <= 30 s, each meeting the convergence bar (r-hat <= 1.01, bulk ESS >= 400, no divergences);
+correlation <= 30 s, each meeting the convergence bar (r-hat <= 1.01, bulk and tail ESS >= 400, no divergences);
 cached re-runs < 2 s. Timings on a shared machine are noisy: report the load average with them (printed).
 
 Measured (2026-11-27, 2 cores shared with other jobs; bundled sample; PyMC NUTS; nutpie/numpyro not

@@ -47,6 +47,7 @@ _LAZY: dict[str, str] = {
     "ConvergenceError": "toolkit.models.diagnostics",
     "R_HAT_MAX": "toolkit.models.diagnostics",
     "ESS_BULK_MIN": "toolkit.models.diagnostics",
+    "ESS_TAIL_MIN": "toolkit.models.diagnostics",
     "CI_PROB": "toolkit.models.summaries",
     "cache_dir": "toolkit.cache",
     "clear_cache": "toolkit.models.posterior_cache",

@@ -455,7 +455,8 @@ def ppc_correlation(
     Returns
     -------
     DataFrame
-        ``check, scorer, observed, rep_mean, rep_sd, rep_low, rep_high, p_value, within_ci``.
+        ``check, scorer, observed, rep_mean, rep_sd, rep_low, rep_high, p_value, within_ci, defined, note``
+        (an undefined statistic: ``p_value`` NaN, ``note`` "undefined on this design"; not a misfit).
     """
     rng = np.random.default_rng(rng)
     a = data.arrays
@@ -473,10 +474,7 @@ def ppc_correlation(
     rows = []
     for (check, who), obs in observed.items():
         vals = replicated.get((check, who))
-        if vals is None:
-            continue
-        vals = vals[np.isfinite(vals)]
-        if vals.size > 1 and np.isfinite(obs[0]):
+        if vals is not None:
             rows.append(ppc_row(check, float(obs[0]), vals, scorer=who))
     return pd.DataFrame(rows)
 

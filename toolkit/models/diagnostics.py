@@ -1,10 +1,13 @@
 """Convergence checks of a posterior: r-hat, effective sample size, divergences, and the verdict with its remedy.
 
-Convergence bar (:data:`R_HAT_MAX`, :data:`ESS_BULK_MIN`): rank-normalised split r-hat <= 1.01 and bulk ESS
->= 400 for every scalar of every checked posterior variable, and zero divergent transitions (Vehtari et al.
-2021). :func:`diagnose` computes the numbers and words the verdict; :func:`report` logs it and, when the bar
-is missed, emits a :class:`ConvergenceWarning` naming the worst parameter and the remedy (``strict=True``
-raises :class:`ConvergenceError` instead).
+Convergence bar (:data:`R_HAT_MAX`, :data:`ESS_BULK_MIN`, :data:`ESS_TAIL_MIN`): rank-normalised split r-hat
+<= 1.01, bulk ESS >= 400 and tail ESS >= 400 for every scalar of every checked posterior variable, and zero
+divergent transitions (Vehtari et al. 2021). Tail ESS (the ESS of the 5% and 95% quantiles) is part of the
+bar because it governs the endpoints of the 95% intervals every summary reports; a chain can mix well in the
+bulk and still visit the tails too rarely. :func:`diagnose` computes the numbers, :func:`verdict` judges them
+and words the verdict; :func:`rejudge` applies the current bar to stored diagnostics (a cached fit);
+:func:`report` logs it and, when the bar is missed, emits a :class:`ConvergenceWarning` naming the worst
+parameter and the remedy (``strict=True`` raises :class:`ConvergenceError` instead).
 
 ``arviz_stats`` is imported inside :func:`diagnose` only (importing :mod:`toolkit.models` must stay light).
 """
@@ -23,13 +26,16 @@ from toolkit.models.summaries import as_dataset
 
 __all__ = [
     "ESS_BULK_MIN",
+    "ESS_TAIL_MIN",
     "R_HAT_MAX",
     "ConvergenceError",
     "ConvergenceWarning",
     "Diagnostics",
     "diagnose",
     "flat_labels",
+    "rejudge",
     "report",
+    "verdict",
 ]
 
 log = logging.getLogger(__name__)
@@ -38,10 +44,12 @@ log = logging.getLogger(__name__)
 R_HAT_MAX = 1.01
 #: Convergence bar: minimum bulk effective sample size.
 ESS_BULK_MIN = 400
+#: Convergence bar: minimum tail effective sample size (5% and 95% quantiles: the 95% interval endpoints).
+ESS_TAIL_MIN = 400
 
 
 class ConvergenceWarning(UserWarning):
-    """A fit missed the convergence bar (r-hat, bulk ESS or divergences)."""
+    """A fit missed the convergence bar (r-hat, bulk or tail ESS, or divergences)."""
 
 
 class ConvergenceError(RuntimeError):
@@ -59,17 +67,19 @@ class Diagnostics:
     min_ess_bulk : float
         Smallest bulk ESS.
     min_ess_tail : float
-        Smallest tail ESS (reported, not part of the bar).
+        Smallest tail ESS.
     divergences : int
         Divergent transitions after tuning, all chains.
     worst_r_hat, worst_ess : str
         The scalar (``var[coord]``) with the largest r-hat / smallest bulk ESS.
     ok : bool
-        Whether the bar (r-hat <= 1.01, bulk ESS >= 400, no divergences) is met.
+        Whether the bar (r-hat <= 1.01, bulk ESS >= 400, tail ESS >= 400, no divergences) is met.
     message : str
         Human-readable verdict; when not ok, what failed and the remedy.
     sampling_time : float
         Seconds spent sampling (compile excluded), as reported by the sampler.
+    worst_ess_tail : str
+        The scalar with the smallest tail ESS (empty in diagnostics stored before tail ESS joined the bar).
     """
 
     max_r_hat: float
@@ -81,6 +91,7 @@ class Diagnostics:
     ok: bool
     message: str
     sampling_time: float = float("nan")
+    worst_ess_tail: str = ""
 
 
 def flat_labels(da: Any) -> list[str]:
@@ -131,10 +142,13 @@ def diagnose(idata: Any, var_names: Sequence[str] | None = None) -> Diagnostics:
         i_r = int(np.nanargmax(np.where(finite, rh_a, -np.inf)))
         i_e = int(np.nanargmin(np.where(finite, eb_a, np.inf)))
         max_rhat, min_ess = float(rh_a[i_r]), float(eb_a[i_e])
-        min_tail = float(np.nanmin(np.where(finite, et_a, np.inf)))
-        worst_r, worst_e = labels[i_r], labels[i_e]
+        tail_ok = finite & np.isfinite(et_a)
+        i_t = int(np.argmin(np.where(tail_ok, et_a, np.inf)))
+        min_tail = float(et_a[i_t]) if tail_ok.any() else float("nan")
+        worst_r, worst_e, worst_t = labels[i_r], labels[i_e], (labels[i_t] if tail_ok.any() else "")
     else:
-        max_rhat, min_ess, min_tail, worst_r, worst_e = float("nan"), float("nan"), float("nan"), "", ""
+        max_rhat, min_ess, min_tail = float("nan"), float("nan"), float("nan")
+        worst_r, worst_e, worst_t = "", "", ""
     stats = idata["sample_stats"] if "sample_stats" in idata.children else None
     divergences = (
         int(np.asarray(stats["diverging"].values).sum()) if stats is not None and "diverging" in stats else 0
@@ -144,18 +158,83 @@ def diagnose(idata: Any, var_names: Sequence[str] | None = None) -> Diagnostics:
     )
     n_chains = int(post.sizes.get("chain", 1))
 
+    return verdict(
+        max_r_hat=max_rhat,
+        min_ess_bulk=min_ess,
+        min_ess_tail=min_tail,
+        divergences=divergences,
+        worst_r_hat=worst_r,
+        worst_ess=worst_e,
+        worst_ess_tail=worst_t,
+        n_chains=n_chains,
+        sampling_time=sampling_time,
+    )
+
+
+def verdict(
+    *,
+    max_r_hat: float,
+    min_ess_bulk: float,
+    min_ess_tail: float,
+    divergences: int,
+    worst_r_hat: str = "",
+    worst_ess: str = "",
+    worst_ess_tail: str = "",
+    n_chains: int = 4,
+    sampling_time: float = float("nan"),
+) -> Diagnostics:
+    """Judge the convergence numbers against the bar and word the verdict with its remedy.
+
+    Parameters
+    ----------
+    max_r_hat, min_ess_bulk, min_ess_tail : float
+        Largest r-hat, smallest bulk and tail ESS over the checked scalars (NaN fails the bar).
+    divergences : int
+        Divergent transitions after tuning, all chains.
+    worst_r_hat, worst_ess, worst_ess_tail : str
+        The scalars (``var[coord]``) behind the three numbers, named in the message.
+    n_chains : int
+        Chains of the fit (the r-hat remedy suggests 4 when fewer were run).
+    sampling_time : float
+        Seconds spent sampling, carried into the result.
+
+    Returns
+    -------
+    Diagnostics
+
+    Examples
+    --------
+    Bulk ESS alone is not enough: a short tail ESS misses the bar (it governs the 95% interval endpoints).
+
+    >>> d = verdict(max_r_hat=1.002, min_ess_bulk=900.0, min_ess_tail=250.0, divergences=0,
+    ...             worst_ess_tail="sens[gpt-4o]")
+    >>> d.ok, "min tail ESS 250 < 400 (worst: sens[gpt-4o];" in d.message
+    (False, True)
+    """
     problems, remedies = [], []
-    if not (max_rhat <= R_HAT_MAX):
-        problems.append(f"max r-hat {max_rhat:.3f} > {R_HAT_MAX} (worst: {worst_r})")
+    if not (max_r_hat <= R_HAT_MAX):
+        problems.append(f"max r-hat {max_r_hat:.3f} > {R_HAT_MAX} (worst: {worst_r_hat})")
         remedies.append(
             "run longer chains (e.g. draws=2000, tune=2000)"
             + ("" if n_chains >= 4 else " and/or more chains (chains=4)")
             + "; if one chain sits in a different mode, check the model's identification constraints"
         )
-    if not (min_ess >= ESS_BULK_MIN):
-        problems.append(f"min bulk ESS {min_ess:.0f} < {ESS_BULK_MIN} (worst: {worst_e})")
+    short = []  # ESS / minimum of each ESS that misses the bar
+    if not (min_ess_bulk >= ESS_BULK_MIN):
+        problems.append(f"min bulk ESS {min_ess_bulk:.0f} < {ESS_BULK_MIN} (worst: {worst_ess})")
+        short.append(min_ess_bulk / ESS_BULK_MIN)
+    if not (min_ess_tail >= ESS_TAIL_MIN):
+        problems.append(
+            f"min tail ESS {min_ess_tail:.0f} < {ESS_TAIL_MIN} (worst: {worst_ess_tail or 'unknown'}; "
+            "tail ESS governs the 95% interval endpoints)"
+        )
+        short.append(min_ess_tail / ESS_TAIL_MIN)
+    if short:
+        ratio = min(short)
         remedies.append(
-            f"increase draws (need about {ESS_BULK_MIN / max(min_ess, 1):.1f}x the current number)"
+            f"increase draws (need about {1.0 / max(ratio, 1.0 / ESS_BULK_MIN):.1f}x the current number)"
+            if np.isfinite(ratio)
+            else "increase draws"
         )
     if divergences:
         problems.append(f"{divergences} divergent transitions")
@@ -172,19 +251,48 @@ def diagnose(idata: Any, var_names: Sequence[str] | None = None) -> Diagnostics:
         )
     else:
         message = (
-            f"converged: max r-hat {max_rhat:.3f} <= {R_HAT_MAX}, min bulk ESS {min_ess:.0f} >= {ESS_BULK_MIN}, "
-            "no divergences"
+            f"converged: max r-hat {max_r_hat:.3f} <= {R_HAT_MAX}, min bulk ESS {min_ess_bulk:.0f} >= "
+            f"{ESS_BULK_MIN}, min tail ESS {min_ess_tail:.0f} >= {ESS_TAIL_MIN}, no divergences"
         )
     return Diagnostics(
-        max_r_hat=max_rhat,
-        min_ess_bulk=min_ess,
-        min_ess_tail=min_tail,
+        max_r_hat=max_r_hat,
+        min_ess_bulk=min_ess_bulk,
+        min_ess_tail=min_ess_tail,
         divergences=divergences,
-        worst_r_hat=worst_r,
-        worst_ess=worst_e,
+        worst_r_hat=worst_r_hat,
+        worst_ess=worst_ess,
         ok=not problems,
         message=message,
         sampling_time=sampling_time,
+        worst_ess_tail=worst_ess_tail,
+    )
+
+
+def rejudge(diagnostics: Diagnostics, n_chains: int) -> Diagnostics:
+    """The verdict of stored diagnostics under the current bar (a cached fit judged by an older bar).
+
+    Parameters
+    ----------
+    diagnostics : Diagnostics
+        Diagnostics as stored with a fit; only their numbers and worst-scalar labels are used.
+    n_chains : int
+        Chains of the fit.
+
+    Returns
+    -------
+    Diagnostics
+    """
+    d = diagnostics
+    return verdict(
+        max_r_hat=d.max_r_hat,
+        min_ess_bulk=d.min_ess_bulk,
+        min_ess_tail=d.min_ess_tail,
+        divergences=d.divergences,
+        worst_r_hat=d.worst_r_hat,
+        worst_ess=d.worst_ess,
+        worst_ess_tail=d.worst_ess_tail,
+        n_chains=n_chains,
+        sampling_time=d.sampling_time,
     )
 
 

@@ -4,7 +4,7 @@ Every model of :mod:`toolkit.models` is fitted the same way::
 
     from toolkit.models import fit, JudgeModel
     result = fit(JudgeModel(), dataset, draws=1000, tune=1000, chains=2, seed=1)
-    result.diagnostics.ok            # r-hat <= 1.01, bulk ESS >= 400, no divergences
+    result.diagnostics.ok            # r-hat <= 1.01, bulk and tail ESS >= 400, no divergences
     result.summaries["raters"]       # tidy table: one row per rater, mean / sd / ci_low / ci_high
     result.ppc()                     # posterior predictive checks (observed vs replicated statistic)
 
@@ -267,7 +267,7 @@ def fit(
     Warns
     -----
     ConvergenceWarning
-        When r-hat > 1.01, bulk ESS < 400 or any divergence; the message names the remedy.
+        When r-hat > 1.01, bulk or tail ESS < 400 or any divergence; the message names the remedy.
     """
     t0 = time.perf_counter()
     if isinstance(model, str):

@@ -138,7 +138,9 @@ class Model:
         """Posterior predictive checks: one row per statistic, observed value vs replicated distribution.
 
         Use :func:`toolkit.models.summaries.ppc_row` to build the rows (columns ``check, observed, rep_mean,
-        rep_sd, rep_low, rep_high, p_value`` plus labels).
+        rep_sd, rep_low, rep_high, p_value, within_ci, defined, note`` plus labels): a statistic undefined on
+        the design gets ``p_value`` NaN and a note, never p = 0; :func:`~toolkit.models.summaries.ppc_misfits`
+        picks the misfits.
         """
         raise NotImplementedError
 

@@ -229,14 +229,21 @@ def kappa_table(
         o = _block_mean(obs[None], rgroup, ia, ib)[0]
         r = _block_mean(rep, rgroup, ia, ib)
         rows.append(ppc_row("mean pairwise kappa", o, r, group_a=g_a, group_b=g_b))
-    t = pd.DataFrame(rows)
+    # a stored summary table: its columns stay those of the cache layout (an undefined kappa has p_value NaN)
+    t = pd.DataFrame(rows).drop(columns=["defined", "note"])
     return t.rename(columns={"rep_mean": "mean", "rep_sd": "sd", "rep_low": "ci_low", "rep_high": "ci_high"})
 
 
 def ppc_judge(idata: Any, data: ModelData, rng: np.random.Generator, *, n_draws: int | None) -> pd.DataFrame:
     """Observed vs replicated: pairwise kappa per rater pair and group pair, YES rate per rater,
     human-majority YES share, and the distribution of the number of YES votes per group (labels replicated
-    from ``n_draws`` posterior draws)."""
+    from ``n_draws`` posterior draws).
+
+    A statistic undefined on the design is reported as such, not as a misfit (``p_value`` NaN, ``note``
+    :data:`~toolkit.models.summaries.UNDEFINED`, see :func:`~toolkit.models.summaries.ppc_row`): the kappa
+    of two raters who share no item, and the YES-vote statistics of a group when no item carries a label of
+    every rater of the group (e.g. sparse crowd raters).
+    """
     a = data.arrays
     groups = list(data.coords["group"])
     raters = list(data.coords["rater"])
@@ -263,8 +270,8 @@ def ppc_judge(idata: Any, data: ModelData, rng: np.random.Generator, *, n_draws:
             )
     mask = y_obs >= 0
     for r, name in enumerate(raters):
-        obs = (y_obs[mask[:, r], r] == 1).mean()
-        rep = (y_rep[:, mask[:, r], r] == 1).mean(1)
+        obs = _share(y_obs[mask[:, r], r] == 1)
+        rep = _share(y_rep[:, mask[:, r], r] == 1)
         rows.append(ppc_row("yes rate", obs, rep, group=name))
     for gi, g in enumerate(groups):
         cols = rgroup == gi
@@ -273,15 +280,20 @@ def ppc_judge(idata: Any, data: ModelData, rng: np.random.Generator, *, n_draws:
         yes_obs = (y_obs[full][:, cols] == 1).sum(1)
         yes_rep = (y_rep[:, full][:, :, cols] == 1).sum(2)
         rows.append(
-            ppc_row("majority yes share", (yes_obs * 2 > n_g).mean(), (yes_rep * 2 > n_g).mean(1), group=g)
+            ppc_row("majority yes share", _share(yes_obs * 2 > n_g), _share(yes_rep * 2 > n_g), group=g)
         )
         for k in range(n_g + 1):
             rows.append(
-                ppc_row(
-                    f"share of items with {k} yes", (yes_obs == k).mean(), (yes_rep == k).mean(1), group=g
-                )
+                ppc_row(f"share of items with {k} yes", _share(yes_obs == k), _share(yes_rep == k), group=g)
             )
     return pd.DataFrame(rows)
+
+
+def _share(hits: np.ndarray) -> Any:
+    """Mean over the last axis of a boolean array; NaN (no warning) where that axis is empty."""
+    if hits.shape[-1] == 0:
+        return np.full(hits.shape[:-1], np.nan)[()]
+    return hits.mean(-1)
 
 
 def _pattern_loglik(th: dict[str, np.ndarray], data: ModelData, n_quad: int) -> list[np.ndarray]:
@@ -344,7 +356,8 @@ def _block_mean(k: np.ndarray, rgroup: np.ndarray, ga: int, gb: int) -> np.ndarr
         vals = k[:, ia[:, None], ia[None, :]][:, iu[0], iu[1]]
     else:
         vals = k[:, ia[:, None], ib[None, :]].reshape(k.shape[0], -1)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a draw where every pair is undefined: NaN
         return np.nanmean(vals, axis=1) if vals.shape[1] else np.full(k.shape[0], np.nan)
 
 

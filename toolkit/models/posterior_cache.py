@@ -14,7 +14,8 @@ Concurrency and kill safety
 :func:`store` writes an entry into a temporary folder next to it and renames it into place, so concurrent
 fits never see half an entry, and a fit killed mid-write leaves only a hidden temporary folder. When another
 fit stored the same entry first, its entry is kept. :func:`load` raises on an unreadable or foreign entry;
-the fitter reports it, deletes it and refits, never crashes.
+the fitter reports it, deletes it and refits, never crashes. A loaded entry's convergence verdict is
+re-derived from its stored numbers with the current bar (so a stricter bar needs no new layout).
 
 ``xarray`` is imported inside :func:`load` only (importing :mod:`toolkit.models` must stay light).
 """
@@ -36,7 +37,7 @@ import pandas as pd
 
 import toolkit
 from toolkit.cache import cache_dir
-from toolkit.models.diagnostics import Diagnostics
+from toolkit.models.diagnostics import Diagnostics, rejudge
 from toolkit.models.interface import FitSettings, Model
 
 __all__ = ["CACHE_LAYOUT", "CachedFit", "cache_key", "clear_cache", "entry_path", "load", "root_dir", "store"]
@@ -56,7 +57,9 @@ class CachedFit:
     idata : xarray.DataTree
         The ArviZ posterior, every group as stored.
     diagnostics : Diagnostics
-        The diagnostics of the original fit.
+        The diagnostics of the original fit, re-judged with the current convergence bar
+        (:func:`toolkit.models.diagnostics.rejudge`): an entry stored under an older, laxer bar is not
+        served as converged.
     summaries : dict of str to DataFrame
         The summary tables of the original fit.
     fit_wall_time : float
@@ -204,7 +207,8 @@ def load(entry: Path, model: Model) -> CachedFit:
     groups = {name: _read_group(entry / "groups" / f"{name}.nc") for name in meta["groups"]}
     idata = xr.DataTree.from_dict(groups)
     summaries = {name: pd.read_parquet(entry / "summaries" / f"{name}.parquet") for name in meta["summaries"]}
-    diagnostics = Diagnostics(**meta["diagnostics"])
+    # the stored numbers are kept; the verdict and its message follow the current bar
+    diagnostics = rejudge(Diagnostics(**meta["diagnostics"]), n_chains=int(meta["settings"]["chains"]))
     return CachedFit(
         idata=idata,
         diagnostics=diagnostics,

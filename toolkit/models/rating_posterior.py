@@ -335,7 +335,9 @@ def ppc_rating(
     -------
     DataFrame
         One row per (check, rater): ``check, rater, observed, rep_mean, rep_sd, rep_low, rep_high, p_value,
-        within_ci`` (see :func:`toolkit.models.summaries.ppc_row`).
+        within_ci, defined, note`` (see :func:`toolkit.models.summaries.ppc_row`). A statistic undefined on
+        the design (e.g. a judge's Spearman with the human mean when no cell has both) has ``p_value`` NaN
+        and ``note`` "undefined on this design"; it is not a misfit.
     """
     d = as_rating_data(data)
     rng = np.random.default_rng(rng)
@@ -345,7 +347,5 @@ def ppc_rating(
     rows = []
     for (check, rater), obs in observed.items():
         vals = np.array([r.get((check, rater), np.nan) for r in rep_stats], dtype=float)
-        vals = vals[np.isfinite(vals)]
-        if vals.size > 1 and np.isfinite(obs):
-            rows.append(ppc_row(check, obs, vals, rater=rater))
+        rows.append(ppc_row(check, obs, vals, rater=rater))  # undefined on the design: p_value NaN, noted
     return pd.DataFrame(rows)

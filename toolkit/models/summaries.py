@@ -24,18 +24,22 @@ import pandas as pd
 
 __all__ = [
     "CI_PROB",
+    "UNDEFINED",
     "as_dataset",
     "draws_of",
     "expit",
     "interval",
     "log_expit",
     "parameter_table",
+    "ppc_misfits",
     "ppc_row",
     "summarize_samples",
 ]
 
 #: Probability mass of every credible interval in the summaries (equal-tailed).
 CI_PROB = 0.95
+#: The ``note`` of a posterior predictive check whose statistic is undefined on the data's design.
+UNDEFINED = "undefined on this design"
 
 
 def as_dataset(node: Any) -> Any:
@@ -85,22 +89,72 @@ def ppc_row(check: str, observed: float, replicated: np.ndarray, **labels: Any) 
     """One posterior predictive check row.
 
     ``p_value`` is the two-sided posterior predictive p-value ``2 * min(P(rep >= obs), P(rep <= obs))``
-    (capped at 1): small values flag a statistic the model does not reproduce.
+    (capped at 1): small values flag a statistic the model does not reproduce. Replicated draws on which the
+    statistic is undefined (NaN) are left out of every column and counted in ``note``.
+
+    A statistic that is undefined on the data's design (observed value NaN, e.g. the share of items labelled
+    by every rater of a group when no item is; or undefined in every replicated draw) is not a misfit: its row
+    has ``p_value`` NaN, ``within_ci`` True, ``defined`` False and ``note`` :data:`UNDEFINED`.
+
+    Returns
+    -------
+    dict
+        ``check``, the ``labels``, ``observed, rep_mean, rep_sd, rep_low, rep_high, p_value, within_ci,
+        defined, note``.
+
+    Examples
+    --------
+    >>> row = ppc_row("majority yes share", float("nan"), np.full(100, np.nan), group="crowd")
+    >>> row["p_value"], row["within_ci"], row["note"]
+    (nan, True, 'undefined on this design')
     """
-    rep = np.asarray(replicated, dtype=float)
-    low, high = interval(rep)
-    p = 2 * min(float(np.mean(rep >= observed)), float(np.mean(rep <= observed)))
-    return {
+    rep = np.asarray(replicated, dtype=float).ravel()
+    obs = float(observed)
+    ok = rep[np.isfinite(rep)]
+    nan = float("nan")
+    row: dict[str, Any] = {
         "check": check,
         **labels,
-        "observed": float(observed),
-        "rep_mean": float(rep.mean()),
-        "rep_sd": float(rep.std(ddof=1)),
-        "rep_low": float(low),
-        "rep_high": float(high),
-        "p_value": min(1.0, p),
-        "within_ci": bool(low <= observed <= high),
+        "observed": obs,
+        "rep_mean": float(ok.mean()) if ok.size else nan,
+        "rep_sd": float(ok.std(ddof=1)) if ok.size > 1 else nan,
+        "rep_low": nan,
+        "rep_high": nan,
+        "p_value": nan,
+        "within_ci": True,
+        "defined": False,
+        "note": UNDEFINED,
     }
+    if ok.size:
+        low, high = interval(ok)
+        row["rep_low"], row["rep_high"] = float(low), float(high)
+    if not (np.isfinite(obs) and ok.size):
+        return row
+    p = 2 * min(float(np.mean(ok >= obs)), float(np.mean(ok <= obs)))
+    n_undefined = rep.size - ok.size
+    row.update(
+        p_value=min(1.0, p),
+        within_ci=bool(row["rep_low"] <= obs <= row["rep_high"]),
+        defined=True,
+        note=f"undefined in {n_undefined} of {rep.size} replicated draws" if n_undefined else "",
+    )
+    return row
+
+
+def ppc_misfits(ppc: pd.DataFrame, alpha: float = 0.01) -> pd.DataFrame:
+    """The rows of a posterior predictive check table that flag a misfit: ``p_value <= alpha``.
+
+    A statistic undefined on the design (``p_value`` NaN, see :func:`ppc_row`) is never a misfit.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> table = pd.DataFrame([ppc_row("a", 0.0, rng.normal(size=500)), ppc_row("b", 9.0, rng.normal(size=500)),
+    ...                       ppc_row("c", float("nan"), rng.normal(size=500))])
+    >>> list(ppc_misfits(table)["check"])
+    ['b']
+    """
+    return ppc[ppc["p_value"].notna() & (ppc["p_value"] <= alpha)]
 
 
 def parameter_table(idata: Any, var: str, index: Mapping[str, Sequence[Any]] | None = None) -> pd.DataFrame:

@@ -31,7 +31,7 @@ def test_fit_returns_posterior_diagnostics_and_tidy_summaries(
     rel = small_study[0].frame("relevance_judgments")
     obs = rel.groupby("rater_id")["relevant"].mean().reindex(t["rater"]).to_numpy()
     assert ((t["ci_low"] <= obs) & (obs <= t["ci_high"])).all()
-    assert r.settings == FitSettings(300, 300, 2, 3, "pymc", 0.9)
+    assert r.settings == FitSettings(500, 300, 2, 3, "pymc", 0.9)
     assert len(r.data_hash) == 64 and r.wall_time > 0 and r.fit_wall_time > 0
 
 

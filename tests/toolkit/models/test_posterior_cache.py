@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,27 @@ def test_clear_cache_removes_entries(toy_fit: Any, tmp_path: Path) -> None:
     assert clear_cache("no-such-model", cache_root=tmp_path) == 0
     assert clear_cache(model.name, cache_root=tmp_path) == 2
     assert not (tmp_path / "models" / model.name).exists()
+
+
+def test_a_cached_verdict_is_rejudged_with_the_current_bar(toy_fit: Any, tmp_path: Path) -> None:
+    """An entry stored when tail ESS was not part of the bar (no ``worst_ess_tail``, verdict "converged")
+    is not served as converged when its tail ESS misses today's bar."""
+    entry = tmp_path / "entry"
+    stored = attrs.evolve(toy_fit.diagnostics, min_ess_tail=120.0, ok=True, message="converged")
+    store(
+        entry,
+        model=toy_fit.model,
+        settings=toy_fit.settings,
+        data_hash=toy_fit.data_hash,
+        idata=toy_fit.idata,
+        diagnostics=stored,
+        summaries=toy_fit.summaries,
+        fit_wall_time=1.0,
+    )
+    meta_path = entry / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    del meta["diagnostics"]["worst_ess_tail"]  # as written before the field existed
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    d = load(entry, toy_fit.model).diagnostics
+    assert not d.ok and "min tail ESS 120 < 400" in d.message and "Remedy" in d.message
+    assert (d.max_r_hat, d.min_ess_bulk, d.min_ess_tail) == (stored.max_r_hat, stored.min_ess_bulk, 120.0)

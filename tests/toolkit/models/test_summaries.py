@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from toolkit.models.summaries import CI_PROB, draws_of, expit, interval, log_expit, ppc_row, summarize_samples
+from toolkit.models.summaries import (
+    CI_PROB,
+    UNDEFINED,
+    draws_of,
+    expit,
+    interval,
+    log_expit,
+    ppc_misfits,
+    ppc_row,
+    summarize_samples,
+)
 
 
 def test_summary_helpers() -> None:
@@ -44,3 +55,25 @@ def test_draws_of_flattens_chains_and_draws() -> None:
     values = np.arange(2 * 3 * 4).reshape(2, 3, 4)
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"v": (("chain", "draw", "k"), values)})})
     np.testing.assert_array_equal(draws_of(tree, "v"), values.reshape(6, 4))
+
+
+def test_ppc_row_reports_an_undefined_statistic_as_undefined_not_as_a_misfit() -> None:
+    rng = np.random.default_rng(2)
+    for observed, replicated in [(np.nan, rng.normal(size=400)), (0.3, np.full(400, np.nan))]:
+        row = ppc_row("majority yes share", observed, replicated, group="crowd")
+        assert np.isnan(row["p_value"]) and row["within_ci"] and not row["defined"]
+        assert row["note"] == UNDEFINED == "undefined on this design"
+    # draws on which the statistic is undefined are left out and counted, not read as p = 0
+    rep = np.concatenate([rng.normal(size=300), np.full(100, np.nan)])
+    row = ppc_row("x", 0.0, rep)
+    assert row["defined"] and row["p_value"] > 0.8 and row["within_ci"] and np.isfinite(row["rep_mean"])
+    assert row["note"] == "undefined in 100 of 400 replicated draws"
+    assert ppc_row("x", 0.0, rng.normal(size=400))["note"] == ""
+    table = pd.DataFrame(
+        [
+            ppc_row("fits", 0.0, rng.normal(size=400)),
+            ppc_row("misfit", 9.0, rng.normal(size=400)),
+            ppc_row("undefined", np.nan, rng.normal(size=400)),
+        ]
+    )
+    assert list(ppc_misfits(table)["check"]) == ["misfit"]
