@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("toolkit.schema_cli", "export the JSON Schemas of the record types"),
     "simulate": ("toolkit.simulate", "write a simulated study calibrated to the paper"),
     "import": ("toolkit.importers.cli", "convert other formats (the authors' annotation tool) to a dataset"),
+    "calibrate": ("toolkit.replication_cli", "run a registered simulation study's replications (coverage, SBC)"),
 }
 
 
