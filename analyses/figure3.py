@@ -17,6 +17,7 @@ from toolkit.agreement import group_agreement, pairwise_agreement
 from toolkit.dataset import Dataset
 from toolkit.jsonl import DataError
 from toolkit.views import rater_groups, relevance_long
+from toolkit.vocabulary import AGREEMENT_GROUPS
 
 __all__ = ["compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
@@ -26,7 +27,7 @@ def compute(ds: Dataset, settings: Settings) -> Result:
     groups = rater_groups(ds)
     judged = set(long["rater_id"].unique())
     groups = {g: [r for r in ids if r in judged] for g, ids in groups.items()}
-    order = groups["human"] + groups["llm"]
+    order = [r for group in AGREEMENT_GROUPS for r in groups[group]]
     if len(order) < 2:
 
         raise DataError(ds.path, 0, "relevance_judgments", "Figure 3 needs at least two human or LLM raters")

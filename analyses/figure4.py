@@ -14,6 +14,7 @@ import pandas as pd
 from analyses.common import Analysis, Link, Result, Settings, main_for
 from toolkit.dataset import Dataset
 from toolkit.stages import method_metrics, reference_positive_rate
+from toolkit.vocabulary import HUMAN, METHOD_KINDS
 
 __all__ = ["METRICS", "METRIC_LABELS", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
@@ -22,11 +23,11 @@ METRIC_LABELS = {"precision": "Precision", "recall": "Recall", "f1": "F1", "posi
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
-    methods, info = method_metrics(ds, kinds=("llm", "baseline"), n_boot=settings.n_boot, seed=settings.seed)
+    methods, info = method_metrics(ds, kinds=METHOD_KINDS, n_boot=settings.n_boot, seed=settings.seed)
     parts = [methods[methods["metric"].isin(METRICS)]]
     humans = None
-    if (ds.frame("raters")["kind"] == "human").any():
-        humans, _ = method_metrics(ds, kinds=("human",), n_boot=settings.n_boot, seed=settings.seed)
+    if (ds.frame("raters")["kind"] == HUMAN).any():
+        humans, _ = method_metrics(ds, kinds=(HUMAN,), n_boot=settings.n_boot, seed=settings.seed)
         humans = humans[humans["metric"] == "positive_rate"]
         parts.append(humans)
     reference = reference_positive_rate(ds, n_boot=settings.n_boot, seed=settings.seed)
