@@ -15,8 +15,8 @@ schema records by type), ``.truth`` (JSON-ready ground truth), ``.write(path, co
 values passed in. The simulator never reads the paper's numbers: the comparison with the paper (published vs
 simulated, with tolerances) is ``analyses.calibration.calibration_table``, in the layer above the toolkit.
 
-Command: ``recenter simulate --out DIR [--seed N] [--scale K] [--report]`` (``--report`` prints the
-calibration table; the command-line layer adds it).
+Command: ``recenter simulate --out DIR [--seed N] [--scale K] [--independent] [--misspecification NAME]
+[--report]`` (``--report`` prints the calibration table; the command-line layer adds it).
 
 Design (scale 1)
 ----------------
@@ -122,6 +122,37 @@ With it, one draw at the paper's size lands on the model's expected statistics (
 understates sampling variability, so never use it to judge uncertainty. Use ``balanced=False``
 (``recenter simulate --independent``) for power analysis, where the full sampling variability matters.
 
+Misspecified generators
+-----------------------
+For coverage studies that fit the models of :mod:`toolkit.models` to data they do *not* exactly describe,
+``SimulationConfig(misspecification=NAME)`` (``recenter simulate --misspecification NAME``) swaps one piece
+of the model above for a structure the corresponding model cannot represent. Parameters (not calibrated to
+the paper; chosen so that the departure is material at the paper's size) are in
+:data:`MISSPECIFICATION_PARAMETERS`; the extra effects come from a sixth random stream, so the five stage
+streams are spawned as before; ``None`` (the default) is the model, draw for draw. All four work with
+``balanced=False`` (what coverage studies should use) and with balanced sampling.
+
+* ``"shared-item"`` (stage 2, judge model): one item effect :math:`u_i \sim N(0, 1.5^2)` enters the logit
+  of every human and LLM judge, on top of each group's own effect, whose SD becomes
+  :math:`\sqrt{\max(\sigma_{\text{shared},g}^2 - 1.5^2, 0)}`: the LLMs' total item-effect SD is unchanged
+  (2.44); the humans' rises from 0.23 to 1.5 (their calibrated item effect is too small to carry a
+  material shared part: keeping it, kappa between a human and an LLM given :math:`z` would be about 0.002).
+  Humans and LLMs then agree beyond the truth (that kappa is about 0.13 on truly irrelevant items and 0.06
+  on relevant ones, against 0 under the model).
+* ``"attribute-effect"`` (stage 1, extraction model): :math:`\eta_{ik}` gains an attribute effect
+  :math:`t_i \sim N(0, 0.8^2)` shared by the annotators of attribute :math:`i`, so its judgments correlate
+  beyond the user and annotator effects.
+* ``"judge-thresholds"`` (stage 3, rating model): each LLM judge cuts its latent value at its own cutpoints
+  (each shared cutpoint plus :math:`N(0, 0.4^2)`, sorted), and a cell effect :math:`e_n \sim N(0, 0.6^2)`
+  is added to every LLM judge's latent value of unit :math:`n` (not the humans'). A judge whose cutpoints
+  all move by :math:`d` is a judge whose inflation moves by :math:`-d`: the truth gives that
+  ``gamma_effective``.
+* ``"sparse-crowd"`` (stage 2, judge model design): instead of 3 annotators who label every item, a pool of
+  30 crowd workers (``crowd-01`` .. ``crowd-30``, kind ``human``; 10 per annotator slot) with their own
+  accuracies (logit sensitivity and specificity: the mean logit of the human slots plus
+  :math:`N(0, 0.5^2)`), each item labelled by 3 distinct workers chosen at random. LLM judges, baselines
+  and stages 1 and 3 (which keep the ``human-k`` annotators) are unchanged.
+
 Ground truth
 ------------
 ``ground_truth.json.gz`` (or ``.json``) beside the dataset; read it with :func:`load_ground_truth`. Keys:
@@ -148,6 +179,19 @@ Ground truth
   ``generator``, ``q``), ``units`` (``personalized_response_id``, ``attribute_id``, ``mention``, ``a``,
   ``Q``, ``e`` per LLM judge), ``conditioning`` (balanced mode: ``attempts``, ``max_deviation``,
   ``accepted``, ``expected`` and ``realised`` rank correlations).
+* Misspecified generators only (absent otherwise, as is ``config.misspecification``, so the default output
+  is unchanged): ``misspecification`` (``name``, ``parameters``, ``realised``: truth path -> meaning of
+  every realised effect, and the population quantities the generator changes: ``sd_item_effect``
+  (``shared``, ``specific``, ``total`` per group) and ``correlation_u_human_u_llm``; ``sd_latent_random``,
+  ``population_method``, ``sd_attribute_sample``; ``cutpoint_shift_mean``, ``gamma_effective``,
+  ``sd_judge_noise_total`` per LLM judge; ``labels_per_item``, ``n_workers``, ``worker_centre``). Realised
+  effects: ``stage2.items.u_shared`` (``u_human`` and ``u_llm`` are then the total effects entering each
+  group's logit and ``stage2.sd_shared`` their SDs; marginal accuracies integrate them);
+  ``stage1.attribute_effect`` (per attribute; ``stage1.derived`` population shares and gap integrate it by
+  the same Gauss-Hermite quadrature); ``stage3.judge_cutpoints`` (per LLM judge; ``stage3.cutpoints`` stay
+  the humans') and ``stage3.units.e_llm_shared`` (``latent_correlation_with_Q`` includes it);
+  ``raters.crowd``, ``stage2.raters`` (the crowd workers, with ``n_labels``, instead of the ``human-k``
+  slots) and ``stage2.items.human_raters`` (the workers of each item).
 """
 
 from __future__ import annotations
@@ -174,6 +218,8 @@ from toolkit.simulate._truth import build_truth
 from toolkit.simulate.config import (
     BASELINES,
     LLMS,
+    MISSPECIFICATION_PARAMETERS,
+    MISSPECIFICATIONS,
     REWARD_MODELS,
     SOURCES,
     VERIFIER,
@@ -199,6 +245,8 @@ __all__ = [
     "DEFAULT_SEED",
     "LICENSE",
     "LLMS",
+    "MISSPECIFICATIONS",
+    "MISSPECIFICATION_PARAMETERS",
     "REWARD_MODELS",
     "SOURCES",
     "VERIFIER",
@@ -260,6 +308,10 @@ class SimulatedStudy:
         folder = Path(path)
         scale = self.config.size_scale
         name = "recenter-simulated" + ("" if scale == 1 and self.config.rater_scale == 1 else f"-x{scale:g}")
+        misspecification = self.config.misspecification
+        extra: dict[str, Any] = {} if misspecification is None else {"misspecification": misspecification}
+        if misspecification is not None:
+            name += f"-{misspecification}"
         ds = write_dataset(
             folder,
             {n: self.iter_dicts(n) for n in GENERATORS},
@@ -280,6 +332,7 @@ class SimulatedStudy:
                 "balanced": self.config.balanced,
                 "simulator": "toolkit.simulate",
                 "toolkit_version": toolkit.__version__,
+                **extra,
             },
             compress=compress,
         )
@@ -352,6 +405,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="independent draws instead of balanced sampling (full sampling variability, for power analysis)",
     )
+    parser.add_argument(
+        "--misspecification",
+        choices=MISSPECIFICATIONS,
+        default=None,
+        metavar="NAME",
+        help=(
+            "draw from a misspecified generator, for coverage studies of the models: "
+            f"{', '.join(MISSPECIFICATIONS)} (default: none, the model)"
+        ),
+    )
     parser.add_argument("--no-gzip", action="store_true", help="write plain .jsonl instead of .jsonl.gz")
 
 
@@ -360,7 +423,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.scale > 0:
         print("recenter simulate: --scale must be positive", file=sys.stderr)
         return 2
-    config = SimulationConfig(balanced=not args.independent)
+    config = SimulationConfig(
+        balanced=not args.independent, misspecification=getattr(args, "misspecification", None)
+    )
     if args.scale != 1:
         config = config.scaled(args.scale, raters=not args.fixed_raters)
     start = time.perf_counter()
@@ -369,8 +434,9 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     counts = ", ".join(f"{k} {v['records']}" for k, v in ds.manifest["files"].items())
     out = io.StringIO()
+    what = "" if config.misspecification is None else f", misspecification {config.misspecification}"
     print(
-        f"wrote simulated study (seed {args.seed}, scale {args.scale:g}) to {args.out} in {elapsed:.1f} s",
+        f"wrote simulated study (seed {args.seed}, scale {args.scale:g}{what}) to {args.out} in {elapsed:.1f} s",
         file=out,
     )
     print(f"  {counts}", file=out)

@@ -90,13 +90,26 @@ def stage3_expected(
     item_gen: np.ndarray,
     mention: np.ndarray,
     n_h: int,
+    *,
+    judge_cuts: np.ndarray | None = None,
+    sd_cell: float = 0.0,
 ) -> dict[str, float]:
     """Expected conditioning statistics: their values on a replicate of the design with about
-    ``config.replicate_units`` units (the same items, generators and mentions, repeated)."""
+    ``config.replicate_units`` units (the same items, generators and mentions, repeated). ``judge_cuts`` and
+    ``sd_cell`` as in :func:`stage3_draw`."""
     reps = max(1, int(np.ceil(config.replicate_units / len(unit_item))))
     n_items = len(item_gen)
     big_item = (unit_item[None, :] + n_items * np.arange(reps)[:, None]).ravel()
-    draw = stage3_draw(config, sampler, big_item, np.tile(item_gen, reps), np.tile(mention, reps), n_h)
+    draw = stage3_draw(
+        config,
+        sampler,
+        big_item,
+        np.tile(item_gen, reps),
+        np.tile(mention, reps),
+        n_h,
+        judge_cuts=judge_cuts,
+        sd_cell=sd_cell,
+    )
     return correlation_stats(draw)
 
 
@@ -107,8 +120,16 @@ def stage3_draw(
     item_gen: np.ndarray,
     mention: np.ndarray,
     n_h: int,
+    *,
+    judge_cuts: np.ndarray | None = None,
+    sd_cell: float = 0.0,
 ) -> dict[str, np.ndarray]:
-    """Item and attribute effects, judge noise, ratings and reward scores for the given units."""
+    """Item and attribute effects, judge noise, ratings and reward scores for the given units.
+
+    ``judge_cuts`` (``(n_llm, 4)``) and ``sd_cell`` are the ``"judge-thresholds"`` misspecification: each
+    LLM judge's own cutpoints, and the SD of a cell effect added to every LLM judge's latent value (drawn as
+    one more column of the noise block, returned as ``s3_e_shared``). The defaults are the model.
+    """
     cfg = config.stage3
     n_units, n_items = len(unit_item), len(item_gen)
     gen = item_gen[unit_item]
@@ -139,8 +160,11 @@ def stage3_draw(
         + ["normal"] * len(LLMS)  # e per LLM judge
         + ["logistic"] * (n_h + len(LLMS))  # rating noise
         + ["normal"] * n_rm  # reward-model noise
+        + (["normal"] if sd_cell > 0 else [])  # misspecified: cell effect shared by the LLM judges
     )
-    cols = iter(ortho.block(kinds).T)
+    block = ortho.block(kinds)
+    e_shared = sd_cell * block[:, -1] if sd_cell > 0 else None
+    cols = iter(block[:, :-1].T if sd_cell > 0 else block.T)
     a = cfg.sd_attr * next(cols)
     beta = np.array([cfg.beta[x] for x in LLMS])
     Q = beta[gen] + q[unit_item] + a
@@ -148,7 +172,9 @@ def stage3_draw(
     e_l = np.column_stack([cfg.sd_judge_noise[j] * next(cols) for j in LLMS])
     cuts = np.asarray(cfg.cutpoints)
 
-    def rate(fixed: np.ndarray, random: np.ndarray, sd_e: float) -> tuple[np.ndarray, np.ndarray]:
+    def rate(
+        fixed: np.ndarray, random: np.ndarray, sd_e: float, cuts: np.ndarray = cuts
+    ) -> tuple[np.ndarray, np.ndarray]:
         # fixed: the non-random part of eta; its random part (q + a + e) has SD tau in the population
         latent = fixed + random + next(cols)
         tau = float(np.sqrt(cfg.sd_item**2 + cfg.sd_attr**2 + sd_e**2))
@@ -167,13 +193,20 @@ def stage3_draw(
     lat_l = np.empty((n_units, len(LLMS)))
     for j, judge in enumerate(LLMS):
         fixed = beta[gen] + cfg.gamma[judge] + cfg.delta[judge] * mention
-        rating_l[:, j], lat_l[:, j] = rate(fixed, random_q + e_l[:, j], cfg.sd_judge_noise[judge])
+        if sd_cell > 0 or judge_cuts is not None:  # misspecified: judge cutpoints, shared LLM cell effect
+            sd_e = float(np.hypot(cfg.sd_judge_noise[judge], sd_cell))
+            cuts_j = cuts if judge_cuts is None else np.asarray(judge_cuts[j], dtype=float)
+            shared = e_shared if e_shared is not None else 0.0
+            rating_l[:, j], lat_l[:, j] = rate(fixed, random_q + e_l[:, j] + shared, sd_e, cuts_j)
+        else:
+            rating_l[:, j], lat_l[:, j] = rate(fixed, random_q + e_l[:, j], cfg.sd_judge_noise[judge])
     zq = (Q - Q.mean()) / Q.std() if n_units > 1 and Q.std() > 0 else np.zeros(n_units)
     rm = np.empty((n_units, n_rm))
     for s, rid in enumerate(REWARD_MODELS):
         rho = cfg.reward_rho[rid]
         rm[:, s] = rho * zq + np.sqrt(1 - rho**2) * next(cols)
-    return {
+    out = {} if e_shared is None else {"s3_e_shared": e_shared}
+    return out | {
         "s3_q": q,
         "s3_a": a,
         "s3_Q": Q,

@@ -44,8 +44,13 @@ def raters(study: Study) -> Iterator[dict[str, Any]]:
             "schema_version": V,
         }
 
+    crowd = bool(study.crowd_ids)
     for rid in study.human_ids:
-        yield rater(rid, "human", None, "human annotator slot; labels every item of every stage")
+        what = "stages 1 and 3" if crowd else "every stage"
+        yield rater(rid, "human", None, f"human annotator slot; labels every item of {what}")
+    n_slots = len(study.human_ids)
+    for rid in study.crowd_ids:
+        yield rater(rid, "human", None, f"crowd worker; stage 2 only, {n_slots} workers per item")
     for rid in LLMS:
         yield rater(
             rid, "llm", rid, "LLM judge (stages 2-3), generator (stage 3) and prompted verifier (stage 1)"
@@ -154,9 +159,13 @@ def relevance_judgments(study: Study) -> Iterator[dict[str, Any]]:
     scores = {r: study.s2_base_score[r].tolist() for r in BASELINES}
     pair_user = [study.user_ids[u] for u in study.pair_user]
     pair_prompt = [study.prompt_ids[p] for p in study.pair_prompt]
+    if study.crowd_ids:  # sparse crowd: the workers of each item
+        who = [[study.crowd_ids[w] for w in row] for row in study.s2_human_rater.tolist()]
+    else:
+        who = [study.human_ids] * len(study.item_pair)
     for i, (pair, a) in enumerate(zip(study.item_pair.tolist(), study.item_attr.tolist(), strict=True)):
         uid, pid, aid = pair_user[pair], pair_prompt[pair], study.attr_ids[a]
-        for k, rid in enumerate(study.human_ids):
+        for k, rid in enumerate(who[i]):
             yield {
                 "user_id": uid,
                 "prompt_id": pid,

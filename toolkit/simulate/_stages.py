@@ -1,6 +1,8 @@
 """The study design and every latent draw, as numpy arrays (no records here; see ``_records``).
 
 Draw order is fixed (design, stage 1, stage 2, stage 3, conversations) so a seed always gives the same study.
+A misspecified generator (``SimulationConfig.misspecification``) draws its extra effects from a sixth
+sub-stream (``_misspecified``); the five stage streams are spawned as before.
 """
 
 from __future__ import annotations
@@ -10,6 +12,14 @@ import numpy as np
 from scipy.special import expit, logit
 from threadpoolctl import threadpool_limits
 
+from toolkit.simulate._misspecified import (
+    cell_sd,
+    draw_attribute_effect,
+    draw_crowd,
+    draw_judge_cutpoints,
+    draw_shared_item,
+    item_effect_sds,
+)
 from toolkit.simulate._ratings import correlation_stats, max_deviation, stage3_draw, stage3_expected
 from toolkit.simulate._sampling import Sampler
 from toolkit.simulate.config import (
@@ -110,6 +120,7 @@ class Study:
     s1_problematic_majority: np.ndarray = None
     s1_verifier_flag: dict[str, np.ndarray] = attrs.field(factory=dict)
     s1_verifier_prob: dict[str, np.ndarray] = attrs.field(factory=dict)
+    s1_t: np.ndarray = None  # "attribute-effect": attribute effect per attribute
     # stage 2
     prompt_ids: list[str] = attrs.field(factory=list)
     pair_user: np.ndarray = None
@@ -119,7 +130,12 @@ class Study:
     s2_b: np.ndarray = None
     s2_p: np.ndarray = None
     s2_z: np.ndarray = None
-    s2_u: dict[str, np.ndarray] = attrs.field(factory=dict)
+    s2_u: dict[str, np.ndarray] = attrs.field(factory=dict)  # total effect entering each group's logit
+    s2_u_shared: np.ndarray = None  # "shared-item": the part shared by humans and LLMs
+    crowd_ids: list[str] = attrs.field(factory=list)  # "sparse-crowd": stage-2 human raters
+    s2_crowd_sens: np.ndarray = None
+    s2_crowd_spec: np.ndarray = None
+    s2_human_rater: np.ndarray = None  # "sparse-crowd": (n_items, n_humans) index into crowd_ids
     s2_yes_h: np.ndarray = None  # (n_items, n_humans)
     s2_yes_l: np.ndarray = None  # (n_items, 5)
     s2_majority: np.ndarray = None
@@ -143,6 +159,8 @@ class Study:
     s3_rating_l: np.ndarray = None
     s3_rm: np.ndarray = None  # (n_units, n_rm)
     s3_conditioning: dict = attrs.field(factory=dict)
+    s3_judge_cuts: np.ndarray = None  # "judge-thresholds": (5, 4) cutpoints per LLM judge
+    s3_e_shared: np.ndarray = None  # "judge-thresholds": cell effect shared by the LLM judges
     # conversations
     conv_user: np.ndarray = None
     conv_number: np.ndarray = None
@@ -229,14 +247,16 @@ def draw_study(config: SimulationConfig, seed: int) -> Study:
     """Draw the whole study. Independent sub-streams per stage keep each stage's draws stable."""
     sizes = Sizes.of(config)
     study = Study(config=config, seed=seed, sizes=sizes)
-    streams = np.random.SeedSequence(seed).spawn(5)
+    # spawn(6)[:5] are the same streams as spawn(5): the sixth (misspecified generators only) changes nothing
+    streams = np.random.SeedSequence(seed).spawn(6)
     rngs = [np.random.default_rng(s) for s in streams]
+    misfit = Sampler(rngs[5], config.balanced)
     # The linear algebra here is on thin matrices, where BLAS threads cost far more than they save.
     with threadpool_limits(limits=1, user_api="blas"):
         _design(study, rngs[0])
-        _stage1(study, Sampler(rngs[1], config.balanced))
-        _stage2(study, Sampler(rngs[2], config.balanced))
-        _stage3(study, Sampler(rngs[3], config.balanced))
+        _stage1(study, Sampler(rngs[1], config.balanced), misfit)
+        _stage2(study, Sampler(rngs[2], config.balanced), misfit)
+        _stage3(study, Sampler(rngs[3], config.balanced), misfit)
         _conversations(study, rngs[4])
     return study
 
@@ -320,7 +340,7 @@ def _margins(sampler: Sampler, n: int, floor: float, spread: float) -> np.ndarra
     return floor + spread * np.abs(sampler.rng.standard_normal(n))
 
 
-def _stage1(study: Study, sampler: Sampler) -> None:
+def _stage1(study: Study, sampler: Sampler, misfit: Sampler) -> None:
     cfg = study.config.stage1
     n_attr, n_h = len(study.attr_ids), study.sizes.n_humans
     src = study.user_source[study.attr_user]
@@ -332,6 +352,9 @@ def _stage1(study: Study, sampler: Sampler) -> None:
         sel = src == s
         noise[sel] = sampler.logistic(int(sel.sum()) * n_h).reshape(-1, n_h)
     eta = (alpha[src] + study.s1_v[study.attr_user])[:, None] + study.s1_w[None, :] + noise
+    if study.config.misspecification == "attribute-effect":
+        study.s1_t = draw_attribute_effect(study.config, misfit, src)
+        eta = eta + study.s1_t[:, None]
     c1, c2 = cfg.cutpoints
     label = np.where(eta > c2, ACCEPTED, np.where(eta > c1, UNCERTAIN, REJECTED))
     study.s1_label = label
@@ -350,29 +373,44 @@ def _stage1(study: Study, sampler: Sampler) -> None:
         study.s1_verifier_prob[rid] = np.round(expit(np.where(flag, -margin, margin)), 4)
 
 
-def _stage2(study: Study, sampler: Sampler) -> None:
+def _stage2(study: Study, sampler: Sampler, misfit: Sampler) -> None:
     cfg = study.config.stage2
+    mis = study.config.misspecification
     n_items, n_h = len(study.item_pair), study.sizes.n_humans
     study.s2_b = sampler.normal(len(study.prompt_ids), cfg.sd_prompt)
     prompt_of_item = study.pair_prompt[study.item_pair]
     study.s2_p = expit(cfg.mu + study.s2_b[prompt_of_item])
     z = sampler.bernoulli(study.s2_p)
     study.s2_z = z
+    sd_u = cfg.sd_shared if mis != "shared-item" else item_effect_sds(study.config)["specific"]
     for g in ("human", "llm"):
         u = np.empty(n_items)
         for stratum in (False, True):
             sel = z == stratum
-            u[sel] = sampler.normal(int(sel.sum()), cfg.sd_shared[g])
+            u[sel] = sampler.normal(int(sel.sum()), sd_u[g])
         study.s2_u[g] = u
+    if mis == "shared-item":
+        study.s2_u_shared = draw_shared_item(study.config, misfit, z)
+        for g in ("human", "llm"):
+            study.s2_u[g] = study.s2_u[g] + study.s2_u_shared
 
-    def answers(sens: float, spec: float, u: np.ndarray) -> np.ndarray:
+    def answers(sens: float | np.ndarray, spec: float | np.ndarray, u: np.ndarray) -> np.ndarray:
         p = expit(np.where(z, logit(sens), logit(1 - spec)) + u)
         return sampler.bernoulli_within(p, z)
 
     hs, hp = cfg.human_sensitivity, cfg.human_specificity
-    study.s2_yes_h = np.column_stack(
-        [answers(hs[k % len(hs)], hp[k % len(hp)], study.s2_u["human"]) for k in range(n_h)]
-    )
+    if mis == "sparse-crowd":
+        crowd = draw_crowd(study.config, misfit, n_items, n_h)
+        study.crowd_ids, study.s2_human_rater = crowd.ids, crowd.assignment
+        study.s2_crowd_sens, study.s2_crowd_spec = crowd.sensitivity, crowd.specificity
+        sens, spec = crowd.sensitivity[crowd.assignment], crowd.specificity[crowd.assignment]
+        study.s2_yes_h = np.column_stack(
+            [answers(sens[:, k], spec[:, k], study.s2_u["human"]) for k in range(n_h)]
+        )
+    else:
+        study.s2_yes_h = np.column_stack(
+            [answers(hs[k % len(hs)], hp[k % len(hp)], study.s2_u["human"]) for k in range(n_h)]
+        )
     study.s2_yes_l = np.column_stack(
         [answers(cfg.llm_sensitivity[j], cfg.llm_specificity[j], study.s2_u["llm"]) for j in LLMS]
     )
@@ -433,16 +471,19 @@ def _stage3_design(study: Study, sampler: Sampler) -> None:
     study.unit_item, study.unit_attr = slot_item, slot_attr
 
 
-def _stage3(study: Study, sampler: Sampler) -> None:
+def _stage3(study: Study, sampler: Sampler, misfit: Sampler) -> None:
     cfg = study.config.stage3
     _stage3_design(study, sampler)
+    if study.config.misspecification == "judge-thresholds":
+        study.s3_judge_cuts = draw_judge_cutpoints(study.config, misfit)
+    extra = {"judge_cuts": study.s3_judge_cuts, "sd_cell": cell_sd(study.config)}
     gen = study.s3_item_gen[study.unit_item]
     # explicit mentions: per generator, Bernoulli(mention_rate) (balanced: systematic within generator)
     rate = np.array([cfg.mention_rate[g] for g in LLMS])
     mention = sampler.bernoulli_within(rate[gen], gen)
     study.unit_mention = mention
     n_h = study.sizes.n_humans
-    draw = stage3_draw(study.config, sampler, study.unit_item, study.s3_item_gen, mention, n_h)
+    draw = stage3_draw(study.config, sampler, study.unit_item, study.s3_item_gen, mention, n_h, **extra)
     attempts = 1
     if sampler.balanced and study.config.typical_band > 0:
         # typical-set conditioning: redraw until the rank statistics are near their model expectation; the
@@ -450,10 +491,14 @@ def _stage3(study: Study, sampler: Sampler) -> None:
         band = study.config.typical_band * np.sqrt(
             study.config.design.n_attribute_ratings / len(study.unit_item)
         )
-        expected = stage3_expected(study.config, sampler, study.unit_item, study.s3_item_gen, mention, n_h)
+        expected = stage3_expected(
+            study.config, sampler, study.unit_item, study.s3_item_gen, mention, n_h, **extra
+        )
         best, best_dev = draw, max_deviation(draw, expected)
         while best_dev > band and attempts < study.config.max_attempts:
-            draw = stage3_draw(study.config, sampler, study.unit_item, study.s3_item_gen, mention, n_h)
+            draw = stage3_draw(
+                study.config, sampler, study.unit_item, study.s3_item_gen, mention, n_h, **extra
+            )
             attempts += 1
             dev = max_deviation(draw, expected)
             if dev < best_dev:

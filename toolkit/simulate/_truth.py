@@ -1,7 +1,10 @@
 """The ground truth of a drawn study: every parameter, every latent variable, and derived quantities.
 
 All keys are documented in :mod:`toolkit.simulate` (section *Ground truth*). Population quantities are
-computed by Gauss-Hermite quadrature over the normal effects; sample quantities from the draws.
+computed by Gauss-Hermite quadrature over the normal effects; sample quantities from the draws. Under a
+misspecified generator the population quantities integrate its extra effects too, and
+``truth["misspecification"]`` (:func:`misspecification_truth`) records its parameters and where its
+realised effects are.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 import toolkit
+from toolkit.simulate._misspecified import cell_sd, item_effect_sds, parameters
 from toolkit.simulate._records import response_ids
 from toolkit.simulate._stages import ACCEPTED, Study
 from toolkit.simulate.config import BASELINES, FAILURE_MODES, LLMS, REWARD_MODELS, SOURCES, VERIFIER
@@ -22,6 +26,7 @@ __all__ = [
     "stage1_population",
     "stage2_population",
     "stage3_latent_correlations",
+    "misspecification_truth",
     "build_truth",
 ]
 
@@ -44,10 +49,13 @@ def _rl(values: np.ndarray) -> list[float]:
 
 
 def stage1_population(config: Any) -> dict[str, dict[str, float]]:
-    """Population label shares per source, integrating over user and annotator effects."""
+    """Population label shares per source, integrating over user and annotator effects (and the attribute
+    effect under ``"attribute-effect"``)."""
     c = config.stage1
     c1, c2 = c.cutpoints
     sd = float(np.hypot(c.sd_user, c.sd_annotator))
+    if config.misspecification == "attribute-effect":
+        sd = float(np.hypot(sd, parameters(config)["sd_attribute"]))
     out = {}
     for s in SOURCES:
         accepted = normal_mean(lambda x, a=c.alpha[s]: expit(a + x - c2), sd)
@@ -56,17 +64,24 @@ def stage1_population(config: Any) -> dict[str, dict[str, float]]:
     return out
 
 
-def stage2_population(config: Any) -> dict[str, Any]:
-    """Population prevalence and each rater's YES rate and marginal accuracy (averaged over ``u``)."""
+def stage2_population(config: Any, study: Study | None = None) -> dict[str, Any]:
+    """Population prevalence and each rater's YES rate and marginal accuracy (averaged over ``u``, the total
+    item effect of the rater's group). Under ``"sparse-crowd"`` the human raters are the crowd workers of
+    ``study``."""
     c = config.stage2
     prevalence = normal_mean(lambda x: expit(c.mu + x), c.sd_prompt)
     raters = {}
     n_h = config.design.n_human_annotators * config.rater_scale
     hs, hp = c.human_sensitivity, c.human_specificity
-    specs = [(f"human-{k + 1}", "human", hs[k % len(hs)], hp[k % len(hp)]) for k in range(n_h)]
+    if study is not None and study.crowd_ids:
+        crowd = zip(study.crowd_ids, study.s2_crowd_sens, study.s2_crowd_spec, strict=True)
+        specs = [(rid, "human", float(sens), float(spec)) for rid, sens, spec in crowd]
+    else:
+        specs = [(f"human-{k + 1}", "human", hs[k % len(hs)], hp[k % len(hp)]) for k in range(n_h)]
     specs += [(j, "llm", c.llm_sensitivity[j], c.llm_specificity[j]) for j in LLMS]
+    sd_total = item_effect_sds(config)["total"]
     for rid, group, sens, spec in specs:
-        sd = c.sd_shared[group]
+        sd = sd_total[group]
         sens_m = normal_mean(lambda x, s=sens: expit(logit(s) + x), sd)
         fpr_m = normal_mean(lambda x, s=spec: expit(logit(1 - s) + x), sd)
         raters[rid] = {
@@ -84,8 +99,10 @@ def stage3_latent_correlations(config: Any, study: Study | None = None) -> dict[
     """Correlation of each scorer's latent score with Q: analytic (generators equally weighted) and sample.
 
     Latent score of a judge = ``Q + delta * mention + e + logistic noise`` (the value cut into the 1-5
-    rating; constants dropped); of a reward model, its score.
+    rating; constants dropped; under ``"judge-thresholds"`` an LLM judge's ``e`` includes the shared cell
+    effect); of a reward model, its score.
     """
+    sd_cell = cell_sd(config)
     c = config.stage3
     beta = np.array([c.beta[g] for g in LLMS])
     rate = np.array([c.mention_rate[g] for g in LLMS])
@@ -96,6 +113,8 @@ def stage3_latent_correlations(config: Any, study: Study | None = None) -> dict[
     judges = [("human", "human"), *[(j, j) for j in LLMS]]
     for name, key in judges:
         d, sd_e = c.delta[key], c.sd_judge_noise[key]
+        if sd_cell > 0 and key != "human":
+            sd_e = float(np.hypot(sd_e, sd_cell))
         cov = var_q + d * cov_qm
         var = var_q + d * d * var_m + 2 * d * cov_qm + sd_e**2 + LOGISTIC_VAR
         out[name] = {"analytic": _r(cov / np.sqrt(var_q * var))}
@@ -162,10 +181,18 @@ def build_truth(study: Study) -> dict[str, Any]:
             "attributes_with_a_problematic_judgment": int(problem.any(axis=1).sum()),
         },
     }
+    if study.s1_t is not None:
+        stage1["attribute_effect"] = {aid: _r(t) for aid, t in zip(study.attr_ids, study.s1_t, strict=True)}
     # ---- stage 2
-    pop2 = stage2_population(cfg)
-    for k, rid in enumerate(study.human_ids):
-        pop2["raters"][rid]["yes_rate_sample"] = _r(study.s2_yes_h[:, k].mean())
+    pop2 = stage2_population(cfg, study)
+    if study.crowd_ids:
+        yes, who = study.s2_yes_h.ravel(), study.s2_human_rater.ravel()
+        for w, rid in enumerate(study.crowd_ids):
+            pop2["raters"][rid]["n_labels"] = int((who == w).sum())
+            pop2["raters"][rid]["yes_rate_sample"] = _r(yes[who == w].mean()) if (who == w).any() else None
+    else:
+        for k, rid in enumerate(study.human_ids):
+            pop2["raters"][rid]["yes_rate_sample"] = _r(study.s2_yes_h[:, k].mean())
     for j, rid in enumerate(LLMS):
         pop2["raters"][rid]["yes_rate_sample"] = _r(study.s2_yes_l[:, j].mean())
     pair_user = study.pair_user[study.item_pair]
@@ -174,7 +201,7 @@ def build_truth(study: Study) -> dict[str, Any]:
         "mu": c2.mu,
         "sd_prompt": c2.sd_prompt,
         "b": {pid: _r(b) for pid, b in zip(study.prompt_ids, study.s2_b, strict=True)},
-        "sd_shared": dict(c2.sd_shared),
+        "sd_shared": dict(item_effect_sds(cfg)["total"]),
         "raters": pop2["raters"],
         "baseline_operating_points": {k: list(v) for k, v in c2.baseline_operating_points.items()},
         "derived": {
@@ -191,6 +218,10 @@ def build_truth(study: Study) -> dict[str, Any]:
             "u_llm": _rl(study.s2_u["llm"]),
         },
     }
+    if study.s2_u_shared is not None:
+        stage2["items"]["u_shared"] = _rl(study.s2_u_shared)
+    if study.crowd_ids:
+        stage2["items"]["human_raters"] = [[study.crowd_ids[w] for w in row] for row in study.s2_human_rater]
     # ---- stage 3
     resp = [response_ids(study, it)[0] for it in range(len(study.s3_item_pair))]
     gen = study.s3_item_gen[study.unit_item]
@@ -225,7 +256,19 @@ def build_truth(study: Study) -> dict[str, Any]:
             "e": {j: _rl(study.s3_e_l[:, k]) for k, j in enumerate(LLMS)},
         },
     }
-    return {
+    if study.s3_judge_cuts is not None:
+        stage3["judge_cutpoints"] = {j: _rl(study.s3_judge_cuts[k]) for k, j in enumerate(LLMS)}
+    if study.s3_e_shared is not None:
+        stage3["units"]["e_llm_shared"] = _rl(study.s3_e_shared)
+    raters = {
+        "human": list(study.human_ids),
+        "llm": list(LLMS),
+        "baseline": [*BASELINES, VERIFIER],
+        "reward_model": list(REWARD_MODELS),
+    }
+    if study.crowd_ids:
+        raters["crowd"] = list(study.crowd_ids)
+    truth = {
         "description": (
             "Ground truth of a simulated study (toolkit.simulate): parameters, latent variables and derived "
             "quantities. See the toolkit.simulate module documentation for the meaning of every key."
@@ -236,13 +279,74 @@ def build_truth(study: Study) -> dict[str, Any]:
         "rater_scale": cfg.rater_scale,
         "balanced": cfg.balanced,
         "config": cfg.to_dict(),
-        "raters": {
-            "human": list(study.human_ids),
-            "llm": list(LLMS),
-            "baseline": [*BASELINES, VERIFIER],
-            "reward_model": list(REWARD_MODELS),
-        },
+        "raters": raters,
         "stage1": stage1,
         "stage2": stage2,
         "stage3": stage3,
     }
+    if cfg.misspecification is not None:
+        truth["misspecification"] = misspecification_truth(study)
+    return truth
+
+
+#: What each misspecified generator changes, and where its realised effects are in the truth.
+_REALISED: dict[str, dict[str, str]] = {
+    "shared-item": {
+        "stage2.items.u_shared": "item effect shared by every human and LLM judge (per item)",
+        "stage2.items.u_human": "total human item effect: u_shared plus the humans' own effect",
+        "stage2.items.u_llm": "total LLM item effect: u_shared plus the LLMs' own effect",
+        "stage2.sd_shared": "SD of each group's total item effect",
+    },
+    "attribute-effect": {
+        "stage1.attribute_effect": "attribute effect added to eta for every annotator (per attribute id)",
+        "stage1.derived": "population label shares and gap integrate the attribute effect (quadrature)",
+    },
+    "judge-thresholds": {
+        "stage3.judge_cutpoints": "each LLM judge's cutpoints [c1..c4] (stage3.cutpoints: the humans')",
+        "stage3.units.e_llm_shared": "cell effect added to every LLM judge's latent value (per unit)",
+        "stage3.latent_correlation_with_Q": "an LLM judge's noise includes the shared cell effect",
+    },
+    "sparse-crowd": {
+        "raters.crowd": "the crowd workers (kind human; stage 2 only)",
+        "stage2.raters": "the crowd workers and LLM judges (human-k slots do not rate stage 2)",
+        "stage2.items.human_raters": "the workers who labelled each item",
+    },
+}
+
+
+def misspecification_truth(study: Study) -> dict[str, Any]:
+    """``truth["misspecification"]``: the generator's name, parameters, where its realised effects are, and
+    the population quantities it changes."""
+    cfg = study.config
+    name = cfg.misspecification
+    out: dict[str, Any] = {"name": name, "parameters": parameters(cfg), "realised": dict(_REALISED[name])}
+    if name == "shared-item":
+        sds = item_effect_sds(cfg)
+        out["sd_item_effect"] = {k: v if isinstance(v, float) else dict(v) for k, v in sds.items()}
+        tot = sds["total"]
+        out["correlation_u_human_u_llm"] = _r(sds["shared"] ** 2 / (tot["human"] * tot["llm"]))
+    elif name == "attribute-effect":
+        c = cfg.stage1
+        sd = float(np.sqrt(c.sd_user**2 + c.sd_annotator**2 + parameters(cfg)["sd_attribute"] ** 2))
+        out["sd_latent_random"] = _r(sd)
+        out["population_method"] = (
+            "Gauss-Hermite quadrature (60 nodes) over N(0, sd_user^2 + sd_annotator^2 + sd_attribute^2)"
+        )
+        out["sd_attribute_sample"] = _r(np.std(study.s1_t))
+    elif name == "judge-thresholds":
+        c = cfg.stage3
+        shift = study.s3_judge_cuts.mean(axis=1) - np.mean(c.cutpoints)
+        out["cutpoint_shift_mean"] = {j: _r(v) for j, v in zip(LLMS, shift, strict=True)}
+        # a judge whose cutpoints all move by d is a judge whose inflation moves by -d
+        out["gamma_effective"] = {j: _r(c.gamma[j] - v) for j, v in zip(LLMS, shift, strict=True)}
+        sd_cell = cell_sd(cfg)
+        out["sd_judge_noise_total"] = {j: _r(np.hypot(c.sd_judge_noise[j], sd_cell)) for j in LLMS}
+    elif name == "sparse-crowd":
+        c = cfg.stage2
+        out["labels_per_item"] = int(study.s2_human_rater.shape[1])
+        out["n_workers"] = len(study.crowd_ids)
+        out["worker_centre"] = {
+            "sensitivity": _r(expit(np.mean(logit(np.asarray(c.human_sensitivity))))),
+            "specificity": _r(expit(np.mean(logit(np.asarray(c.human_specificity))))),
+        }
+    return out

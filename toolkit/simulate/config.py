@@ -25,6 +25,8 @@ __all__ = [
     "REWARD_MODELS",
     "FAILURE_MODES",
     "RANK_TOLERANCE",
+    "MISSPECIFICATIONS",
+    "MISSPECIFICATION_PARAMETERS",
     "DesignConfig",
     "Stage1Config",
     "Stage2Config",
@@ -53,6 +55,34 @@ FAILURE_MODES: tuple[str, ...] = tuple(m.value for m in FailureMode)
 #: ``kappa`` tolerances of ``analyses.calibration.TOLERANCE``; a test keeps them equal). ``typical_band`` is
 #: in units of these.
 RANK_TOLERANCE: dict[str, float] = {"spearman": 0.06, "weighted_kappa": 0.03}
+#: The misspecified generators (values of ``SimulationConfig.misspecification``; see the *Misspecified
+#: generators* section of :mod:`toolkit.simulate`).
+MISSPECIFICATIONS: tuple[str, ...] = ("shared-item", "attribute-effect", "judge-thresholds", "sparse-crowd")
+#: The parameters of each misspecified generator (not calibrated to the paper: chosen so that the departure
+#: from the toolkit's models is material at the paper's size). All on the logit (latent) scale.
+#:
+#: * ``shared-item`` (stage 2): ``sd_item_shared``, SD of one item effect shared by every human and LLM
+#:   judge. Each group's own effect keeps SD ``sqrt(max(sd_shared[g]^2 - sd_item_shared^2, 0))``, so a
+#:   group's total item-effect SD is ``max(sd_shared[g], sd_item_shared)``: unchanged for the LLMs (2.44), but
+#:   raised from 0.23 to 1.5 for the humans, whose calibrated item effect is too small to carry a material
+#:   shared part (with the human total kept, kappa between a human and an LLM given the truth is about
+#:   0.002; with 1.5 it is about 0.13 on truly irrelevant items and 0.06 on relevant ones).
+#: * ``attribute-effect`` (stage 1): ``sd_attribute``, SD of an attribute effect shared by every annotator
+#:   who judges the attribute.
+#: * ``judge-thresholds`` (stage 3): ``sd_cutpoint``, SD of each LLM judge's independent perturbation of
+#:   each shared cutpoint (the perturbed cutpoints are sorted to keep them ordered); ``sd_cell_llm``, SD of
+#:   an effect of the cell (unit) shared by every LLM judge and by no human.
+#: * ``sparse-crowd`` (stage 2): ``workers_per_slot`` crowd workers per human annotator slot (30 at
+#:   ``rater_scale`` 1), each item labelled by as many distinct workers as there are slots (3), chosen at
+#:   random; a worker's logit sensitivity (specificity) is the mean logit over the human slots of
+#:   ``Stage2Config.human_sensitivity`` (``human_specificity``) plus N(0, ``sd_logit_sensitivity``^2)
+#:   (N(0, ``sd_logit_specificity``^2)).
+MISSPECIFICATION_PARAMETERS: dict[str, dict[str, float]] = {
+    "shared-item": {"sd_item_shared": 1.5},
+    "attribute-effect": {"sd_attribute": 0.8},
+    "judge-thresholds": {"sd_cutpoint": 0.4, "sd_cell_llm": 0.6},
+    "sparse-crowd": {"workers_per_slot": 10, "sd_logit_sensitivity": 0.5, "sd_logit_specificity": 0.5},
+}
 
 
 def _frozen_dict(value: Any) -> dict:
@@ -414,6 +444,32 @@ class SimulationConfig:
         Redraws allowed for ``typical_band``; the closest draw is kept if none is within the band.
     replicate_units : int
         Size of the replicate that estimates the expectations (SE of a Spearman about 0.006).
+    misspecification : str, optional
+        ``None`` (the default): the generative model above, which the toolkit's Bayesian models mirror.
+        Otherwise the name of a *misspecified generator*, for coverage studies that fit those models to data
+        they do not exactly describe (parameters in :data:`MISSPECIFICATION_PARAMETERS`; the realised
+        effects and the estimands they change are in the ground truth, ``truth["misspecification"]``):
+
+        ``"shared-item"``
+            Stage 2: one item effect ``u_shared ~ N(0, 1.5^2)`` enters the logit of every human and LLM
+            judge, on top of each group's own effect (scaled down so that the LLMs' total item-effect
+            variance is unchanged; the humans' rises to 1.5^2). Humans and LLMs then agree beyond the latent
+            truth ``z``, which the judge model cannot represent.
+        ``"attribute-effect"``
+            Stage 1: an attribute effect ``t ~ N(0, 0.8^2)`` added to ``eta`` for every annotator's judgment
+            of the attribute (judgments of one attribute correlate beyond the user and annotator effects).
+        ``"judge-thresholds"``
+            Stage 3: each LLM judge gets its own cutpoints (each shared cutpoint plus N(0, 0.4^2), sorted),
+            and one cell effect ``e ~ N(0, 0.6^2)`` is added to every LLM judge's latent value of the cell
+            (not the humans').
+        ``"sparse-crowd"``
+            Stage 2: a pool of 30 crowd workers (``crowd-01`` .. ``crowd-30``, kind ``human``; 10 per human
+            slot) with their own sensitivity and specificity, each item labelled by 3 distinct workers drawn at
+            random, instead of 3 annotators who label every item. Stages 1 and 3 keep the annotator slots.
+
+        Works in both sampling modes (coverage studies use ``balanced=False``). Included in
+        :meth:`to_dict` (hence in the ground truth's ``config``) only when set, so that the default
+        output is unchanged.
     """
 
     design: DesignConfig = attrs.field(factory=DesignConfig)
@@ -426,6 +482,7 @@ class SimulationConfig:
     typical_band: float = 0.5
     max_attempts: int = 200
     replicate_units: int = 8000
+    misspecification: str | None = attrs.field(default=None)
 
     @size_scale.validator
     def _positive_scale(self, attribute: attrs.Attribute, value: float) -> None:
@@ -436,6 +493,13 @@ class SimulationConfig:
     def _positive_raters(self, attribute: attrs.Attribute, value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"rater_scale must be a positive integer, got {value!r}")
+
+    @misspecification.validator
+    def _known_misspecification(self, attribute: attrs.Attribute, value: str | None) -> None:
+        if value is not None and value not in MISSPECIFICATIONS:
+            raise ValueError(
+                f"misspecification must be None or one of {', '.join(MISSPECIFICATIONS)}; got {value!r}"
+            )
 
     def scaled(self, k: float, *, raters: bool = True) -> SimulationConfig:
         """This config with ``k`` times the users, items and (when ``raters`` and ``k`` is a whole number)
@@ -451,8 +515,12 @@ class SimulationConfig:
         return cls(size_scale=0.2)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready copy (tuples as lists)."""
-        return _jsonify(attrs.asdict(self, recurse=True))
+        """JSON-ready copy (tuples as lists); ``misspecification`` only when set (the default config's
+        dict, and so the bundled sample's ground truth, is unchanged)."""
+        out = _jsonify(attrs.asdict(self, recurse=True))
+        if out["misspecification"] is None:
+            del out["misspecification"]
+        return out
 
 
 def _jsonify(value: Any) -> Any:
