@@ -318,7 +318,7 @@ def _stage3_ratings(ds: Dataset, t: _Rows) -> None:
     for g, value in gen_mean.items():
         if g not in FIG5_ABOVE and g not in FIG5_BELOW:
             t.info(f"fig5.{g}.human_mean", f"{g}: human mean rating of the generator", value)
-    spearman = judge_spearman(ds)
+    spearman = judge_spearman(ds, n_boot=0)
     for j in spearman["judge"]:
         for stat, value in (
             ("mean", _value(by_judge, judge=j, statistic="mean_rating")),
@@ -381,7 +381,7 @@ def _stage3_mentions(ds: Dataset, t: _Rows) -> None:
 
 def _stage3_rewards(ds: Dataset, t: _Rows) -> None:
     """Reward models' Spearman with the human mean rating (the paper: about 0.3 each)."""
-    scorers = scorer_spearman(ds)
+    scorers = scorer_spearman(ds, n_boot=0)
     for rid, value in scorers.loc[scorers["kind"] == REWARD_MODEL, ["scorer", "value"]].itertuples(
         index=False
     ):

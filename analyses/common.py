@@ -23,11 +23,17 @@ from toolkit.dataset import Dataset, load_dataset
 from toolkit.jsonl import DataError
 from toolkit.outputs import provenance, write_csv, write_json, write_table
 from toolkit.plotting import SIMULATED_NOTE
+from toolkit.stages import SAMPLING_UNITS, STAGE_ITEMS, resampled_unit
 
-__all__ = ["DEFAULT_OUT", "DEFAULT_SEED", "Settings", "Result", "Link", "Analysis", "parser_for", "settings_from_args", "caption_for", "footer_text", "execute", "main_for", "fit_model", "model_record", "fit_warnings", "model_settings", "interval_level", "pct"]
+__all__ = ["DEFAULT_OUT", "DEFAULT_SEED", "RESAMPLE_CHOICES", "Settings", "Result", "Link", "Analysis", "parser_for", "settings_from_args", "resampling_record", "caption_for", "footer_text", "execute", "main_for", "fit_model", "model_record", "fit_warnings", "model_settings", "interval_level", "pct"]
 
 DEFAULT_OUT = Path("paper_figures")
 DEFAULT_SEED = 20260606
+#: ``--resample``: the sampling unit of each stage (users, user-prompt pairs, responses) or the items.
+RESAMPLE_CHOICES = ("unit", "item")
+#: Captions' words for the resampled columns.
+UNIT_WORDS = {"user_id": "users", "pair_id": "user-prompt pairs", "personalized_response_id": "responses",
+              "attribute_id": "attributes", "item_id": "items", "cell": "rated cells"}
 
 
 @attrs.frozen
@@ -43,6 +49,23 @@ class Settings:
     tune: int = 1000
     chains: int = 2
     n_boot: int = 1000
+    #: What the bootstraps resample: ``"unit"`` (each stage's sampling unit, :data:`toolkit.stages.SAMPLING_UNITS`)
+    #: or ``"item"`` (the items, as before: attributes, relevance items, rated cells; Fisher-z correlations).
+    resample: str = attrs.field(default="unit", validator=attrs.validators.in_(RESAMPLE_CHOICES))
+
+    def clusters(self, stage: str) -> str | None:
+        """The ``clusters=`` of a stage statistic (``"extraction"``, ``"relevance"``, ``"rating"``): the stage's
+        sampling unit, or ``None`` (items) with ``resample="item"``."""
+        return SAMPLING_UNITS[stage] if self.resample == "unit" else None
+
+    def unit(self, stage: str) -> str:
+        """The ``resampled_unit`` column entry of a stage statistic's rows under these settings."""
+        return resampled_unit(self.clusters(stage), item=STAGE_ITEMS[stage], n_boot=self.n_boot)
+
+    def unit_words(self, stage: str) -> str:
+        """``"user-prompt pairs"``, ``"items"``...: what a stage's bootstrap resamples, for captions."""
+        column = self.clusters(stage) or STAGE_ITEMS[stage]
+        return UNIT_WORDS.get(column, column)
 
     def fit_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`toolkit.models.fit`."""
@@ -147,6 +170,9 @@ def parser_for(analysis: Analysis) -> argparse.ArgumentParser:
     p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (model-based analyses)")
     p.add_argument("--chains", type=int, default=2, help="chains (model-based analyses)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for intervals")
+    p.add_argument("--resample", choices=RESAMPLE_CHOICES, default="unit",
+                   help="what bootstrap intervals resample: each stage's sampling unit (users, user-prompt pairs, "
+                        "responses; default) or the items (the earlier item bootstrap)")
     return p
 
 
@@ -157,8 +183,19 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         raise SystemExit(f"error: unknown figure format(s) {bad}; choose from png, pdf, svg")
     return Settings(
         data=args.data, out=args.out, seed=args.seed, formats=formats, cache=not args.no_cache,
-        draws=args.draws, tune=args.tune, chains=args.chains, n_boot=args.n_boot,
+        draws=args.draws, tune=args.tune, chains=args.chains, n_boot=args.n_boot, resample=args.resample,
     )
+
+
+def resampling_record(table: pd.DataFrame, settings: Settings) -> dict[str, Any]:
+    """The provenance of an output's bootstrap intervals: the ``--resample`` setting, each stage's unit under it,
+    and the units its CSV's ``resampled_unit`` column names (``"none"``: an interval that is not a bootstrap)."""
+    units = table["resampled_unit"].dropna().astype(str) if "resampled_unit" in table.columns else pd.Series([], dtype=str)
+    return {
+        "resample": settings.resample,
+        "stage_units": {stage: settings.clusters(stage) or "item" for stage in SAMPLING_UNITS},
+        "resampled_units": sorted(set(units)),
+    }
 
 
 def caption_for(result: Result, ds: Dataset) -> str:
@@ -183,6 +220,7 @@ def execute(analysis: Analysis, settings: Settings, ds: Dataset | None = None) -
     meta["title"] = analysis.title
     meta["caption"] = caption_for(result, ds)
     meta["warnings"] = list(result.warnings)
+    meta["resampling"] = resampling_record(result.table, settings)
     written["json"] = write_json(meta, out / f"{analysis.name}.json")
     if analysis.is_table:
         display = result.display if result.display is not None else result.table

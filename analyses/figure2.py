@@ -4,7 +4,8 @@ problematic attributes, and the failure modes of problematic attributes.
 Model estimates come from the extraction model (:mod:`toolkit.models.extraction`, a cumulative-logit mixed
 model with user and annotator effects): the label shares a new annotator would give a new user of each source,
 with credible intervals. Observed shares (human judgments, bootstrap over users) are shown beside them.
-Failure-mode shares are observed shares among problematic judgments (bootstrap over attributes).
+Failure-mode shares are observed shares among problematic judgments (bootstrap over users; ``--resample
+item``: every observed interval resamples attributes instead).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from analyses.common import (
     pct,
 )
 from toolkit.dataset import Dataset
-from toolkit.stages import extraction_label_shares, failure_mode_shares, problematic_gap
+from toolkit.stages import NO_RESAMPLING, extraction_label_shares, failure_mode_shares, problematic_gap
 from toolkit.views import source_order
 
 __all__ = ["LABELS", "TITLES", "SOURCE_NAMES", "MODE_NAMES", "COLUMNS", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
@@ -40,7 +41,7 @@ SOURCE_NAMES = {"wildchat": "WildChat", "cupid": "CUPID", "prefeval": "PrefEval"
 MODE_NAMES = {"overgeneralization": "overgeneralization", "missing_evidence": "missing evidence",
               "task_context_confusion": "task-context confusion", "not_standalone": "not standalone",
               "other": "other"}
-COLUMNS = ["panel", "source", "label", "estimate", "value", "ci_low", "ci_high", "n"]
+COLUMNS = ["panel", "source", "label", "estimate", "value", "ci_low", "ci_high", "n", "resampled_unit"]
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
@@ -51,18 +52,23 @@ def compute(ds: Dataset, settings: Settings) -> Result:
     model = pd.DataFrame({
         "panel": "label_share", "source": src["source"], "label": src["quantity"].str.removesuffix("_share"),
         "estimate": "model", "value": src["mean"], "ci_low": src["ci_low"], "ci_high": src["ci_high"], "n": pd.NA,
+        "resampled_unit": NO_RESAMPLING,
     })
-    obs = extraction_label_shares(ds, n_boot=settings.n_boot, seed=settings.seed)
+    boot = {"n_boot": settings.n_boot, "seed": settings.seed, "clusters": settings.clusters("extraction")}
+    words = settings.unit_words("extraction")
+    obs = extraction_label_shares(ds, **boot)
     prob = obs[obs["label"] != "accepted"].groupby("source", sort=False)[["count"]].sum()
     observed = pd.DataFrame({
         "panel": "label_share", "source": obs["source"], "label": obs["label"], "estimate": "observed",
         "value": obs["value"], "ci_low": obs["ci_low"], "ci_high": obs["ci_high"], "n": obs["n"],
+        "resampled_unit": obs["resampled_unit"],
     })
     acc = obs[obs["label"] == "accepted"].set_index("source")
     problem_obs = pd.DataFrame({
         "panel": "label_share", "source": acc.index, "label": "problematic", "estimate": "observed",
         "value": 1 - acc["value"].to_numpy(), "ci_low": 1 - acc["ci_high"].to_numpy(),
         "ci_high": 1 - acc["ci_low"].to_numpy(), "n": acc["n"].to_numpy(),
+        "resampled_unit": acc["resampled_unit"].to_numpy(),
     })
     parts = [model, observed, problem_obs]
     gap = fit.summaries.get("gap")
@@ -72,20 +78,21 @@ def compute(ds: Dataset, settings: Settings) -> Result:
             parts.append(pd.DataFrame({
                 "panel": "problematic_gap", "source": "real - synthetic", "label": g["quantity"], "estimate": name,
                 "value": g["mean"], "ci_low": g["ci_low"], "ci_high": g["ci_high"], "n": pd.NA,
+                "resampled_unit": NO_RESAMPLING,
             }))
-    gap_obs = problematic_gap(ds, n_boot=settings.n_boot, seed=settings.seed)
+    gap_obs = problematic_gap(ds, **boot)
     if len(gap_obs):
         parts.append(pd.DataFrame({
             "panel": "problematic_gap", "source": "real - synthetic", "label": gap_obs["quantity"],
             "estimate": "observed", "value": gap_obs["value"], "ci_low": gap_obs["ci_low"],
-            "ci_high": gap_obs["ci_high"], "n": gap_obs["n"],
+            "ci_high": gap_obs["ci_high"], "n": gap_obs["n"], "resampled_unit": gap_obs["resampled_unit"],
         }))
-    modes = failure_mode_shares(ds, n_boot=settings.n_boot, seed=settings.seed)
+    modes = failure_mode_shares(ds, **boot)
     if len(modes):
         parts.append(pd.DataFrame({
             "panel": "failure_mode", "source": "problematic judgments", "label": modes["failure_mode"],
             "estimate": "observed", "value": modes["value"], "ci_low": modes["ci_low"], "ci_high": modes["ci_high"],
-            "n": modes["n"],
+            "n": modes["n"], "resampled_unit": modes["resampled_unit"],
         }))
     table = pd.concat([p[COLUMNS] for p in parts if len(p)], ignore_index=True)
     order = source_order(obs["source"].unique())
@@ -106,10 +113,10 @@ def compute(ds: Dataset, settings: Settings) -> Result:
         caption=(
             "Stage 1: share of attributes judged accepted, uncertain and rejected by the human annotators, per "
             f"user source. Model: extraction model, population shares with {pct(level)} credible intervals; "
-            f"observed: shares of the human judgments with 95% bootstrap intervals over users.{gap_text} "
-            "Failure modes: shares among problematic judgments (95% bootstrap over attributes)."
+            f"observed: shares of the human judgments with 95% bootstrap intervals over {words}.{gap_text} "
+            f"Failure modes: shares among problematic judgments (95% bootstrap over {words})."
         ),
-        settings=model_settings(settings, fit, observed_interval="95% percentile, bootstrap over users / attributes",
+        settings=model_settings(settings, fit, observed_interval=f"95% percentile, bootstrap over {words}",
                                 n_problematic_coded=int(prob["count"].sum())),
         warnings=fit_warnings(fit),
         footnote=f"Filled: extraction model ({pct(level)} CrI); open: observed (95% bootstrap CI).",

@@ -1,7 +1,8 @@
 """Figure 3: pairwise Cohen's kappa among human annotators and LLM judges on stage-2 relevance labels.
 
 Humans first, then LLM judges; each cell is Cohen's kappa over the items both raters labelled, and the
-human-human / LLM-LLM / human-LLM group means carry item-cluster bootstrap intervals. No model fit.
+human-human / LLM-LLM / human-LLM group means carry bootstrap intervals over the sampling unit, the user-prompt
+pair (``--resample item``: over items). No model fit.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from analyses.common import Analysis, Link, Result, Settings, main_for
 from toolkit.agreement import group_agreement, pairwise_agreement
 from toolkit.dataset import Dataset
 from toolkit.jsonl import DataError
+from toolkit.stages import NO_RESAMPLING
 from toolkit.views import rater_groups, relevance_long
 from toolkit.vocabulary import AGREEMENT_GROUPS
 
@@ -45,10 +47,10 @@ def compute(ds: Dataset, settings: Settings) -> Result:
     present = {g: ids for g, ids in groups.items() if ids}
     means = group_agreement(
         long, item="item_id", rater="rater_id", label="relevant", groups=present,
-        metric="cohen_kappa", n_boot=settings.n_boot, seed=settings.seed,
+        metric="cohen_kappa", n_boot=settings.n_boot, seed=settings.seed, clusters=settings.clusters("relevance"),
     )
     cells = pairs[["rater_a", "rater_b", "group_a", "group_b", "n_items", "value"]].assign(
-        kind="pair", n_pairs=pd.NA, ci_low=np.nan, ci_high=np.nan
+        kind="pair", n_pairs=pd.NA, ci_low=np.nan, ci_high=np.nan, resampled_unit=NO_RESAMPLING
     )
     summary = pd.DataFrame(
         {
@@ -56,10 +58,11 @@ def compute(ds: Dataset, settings: Settings) -> Result:
             "group_a": means["group_a"], "group_b": means["group_b"],
             "n_items": pd.NA,
             "value": means["mean"], "kind": "group_mean", "n_pairs": means["n_pairs"],
-            "ci_low": means["ci_low"], "ci_high": means["ci_high"],
+            "ci_low": means["ci_low"], "ci_high": means["ci_high"], "resampled_unit": settings.unit("relevance"),
         }
     )
-    columns = ["kind", "rater_a", "rater_b", "group_a", "group_b", "n_items", "n_pairs", "value", "ci_low", "ci_high"]
+    columns = ["kind", "rater_a", "rater_b", "group_a", "group_b", "n_items", "n_pairs", "value", "ci_low", "ci_high",
+               "resampled_unit"]
     table = pd.concat([cells[columns], summary[columns]], ignore_index=True)
     table["n_items"] = table["n_items"].astype("Int64")
     table["n_pairs"] = table["n_pairs"].astype("Int64")
@@ -67,9 +70,10 @@ def compute(ds: Dataset, settings: Settings) -> Result:
         table=table,
         caption=(
             "Pairwise Cohen's kappa on stage-2 relevance labels (humans first, then LLM judges); "
-            "group means with 95% item-cluster bootstrap intervals."
+            f"group means with 95% bootstrap intervals over {settings.unit_words('relevance')}."
         ),
-        settings={"metric": "cohen_kappa", "n_boot": settings.n_boot, "interval": "95% percentile, item-cluster bootstrap"},
+        settings={"metric": "cohen_kappa", "n_boot": settings.n_boot,
+                  "interval": f"95% percentile, bootstrap over {settings.unit_words('relevance')}"},
         extra={"order": order, "groups": present},
         footnote="Cells: Cohen's kappa over the items both raters labelled (blank: no shared item).",
     )

@@ -1,7 +1,8 @@
 """Figure 4: precision, recall, F1 and YES rate of every LLM judge and baseline against the human majority.
 
 The reference is the human majority of each stage-2 item (ties left out; on imported data the aggregate
-``human-majority`` rater). Intervals are 95% item-bootstrap percentiles. No model fit.
+``human-majority`` rater). Intervals are 95% bootstrap percentiles over the sampling unit, the user-prompt
+pair (``--resample item``: over items). No model fit.
 """
 
 from __future__ import annotations
@@ -23,29 +24,32 @@ METRIC_LABELS = {"precision": "Precision", "recall": "Recall", "f1": "F1", "posi
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
-    methods, info = method_metrics(ds, kinds=METHOD_KINDS, n_boot=settings.n_boot, seed=settings.seed)
+    boot = {"n_boot": settings.n_boot, "seed": settings.seed, "clusters": settings.clusters("relevance")}
+    methods, info = method_metrics(ds, kinds=METHOD_KINDS, **boot)
     parts = [methods[methods["metric"].isin(METRICS)]]
     humans = None
     if (ds.frame("raters")["kind"] == HUMAN).any():
-        humans, _ = method_metrics(ds, kinds=(HUMAN,), n_boot=settings.n_boot, seed=settings.seed)
+        humans, _ = method_metrics(ds, kinds=(HUMAN,), **boot)
         humans = humans[humans["metric"] == "positive_rate"]
         parts.append(humans)
-    reference = reference_positive_rate(ds, n_boot=settings.n_boot, seed=settings.seed)
+    reference = reference_positive_rate(ds, **boot)
     parts.append(reference)
     table = pd.concat(parts, ignore_index=True)
-    table = table[["method", "kind", "metric", "value", "ci_low", "ci_high", "n_items"]]
+    table = table[["method", "kind", "metric", "value", "ci_low", "ci_high", "n_items", "resampled_unit"]]
+    words = settings.unit_words("relevance")
     return Result(
         table=table,
         caption=(
             f"Precision, recall, F1 and YES rate of each LLM judge and baseline against the human majority "
             f"({info['n_items']} items with a majority label, {info['n_ties']} ties left out; reference: "
-            f"{info['source']}); 95% item-bootstrap intervals ({settings.n_boot} resamples)."
+            f"{info['source']}); 95% bootstrap intervals over {words} ({settings.n_boot} resamples)."
         ),
         settings={
             "reference": info["source"], "n_reference_items": info["n_items"], "n_ties_excluded": info["n_ties"],
-            "n_boot": settings.n_boot, "interval": "95% percentile, item bootstrap (methods on shared resamples)",
+            "n_boot": settings.n_boot,
+            "interval": f"95% percentile, bootstrap over {words} (methods on shared resamples)",
         },
-        footnote=f"Reference: human majority over {info['n_items']} items; 95% item-bootstrap intervals.",
+        footnote=f"Reference: human majority over {info['n_items']} items; 95% bootstrap intervals over {words}.",
         extra={"order": list(dict.fromkeys(methods["method"]))},
     )
 

@@ -26,7 +26,7 @@ from analyses.common import (
     pct,
 )
 from toolkit.dataset import Dataset
-from toolkit.stages import rating_summary
+from toolkit.stages import NO_RESAMPLING, rating_summary
 from toolkit.vocabulary import HUMAN
 
 __all__ = ["STATISTICS", "TITLES", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
@@ -47,10 +47,12 @@ def compute(ds: Dataset, settings: Settings) -> Result:
                       "ci_low": gens["ci_low"], "ci_high": gens["ci_high"]}),
         pd.DataFrame({"generator": "all", "statistic": human["quantity"], "value": human["mean"],
                       "ci_low": human["ci_low"], "ci_high": human["ci_high"]}),
-    ], ignore_index=True).assign(estimate="model", n=pd.NA)
-    observed = rating_summary(ds, by="generator", n_boot=settings.n_boot, seed=settings.seed)
+    ], ignore_index=True).assign(estimate="model", n=pd.NA, resampled_unit=NO_RESAMPLING)
+    observed = rating_summary(ds, by="generator", n_boot=settings.n_boot, seed=settings.seed,
+                              clusters=settings.clusters("rating"))
+    words = settings.unit_words("rating")
     observed = observed[observed["statistic"].isin(STATISTICS)].assign(estimate="observed")
-    cols = ["generator", "statistic", "estimate", "value", "ci_low", "ci_high", "n"]
+    cols = ["generator", "statistic", "estimate", "value", "ci_low", "ci_high", "n", "resampled_unit"]
     table = pd.concat([model[cols], observed[cols]], ignore_index=True)
     order = list(dict.fromkeys(observed["generator"]))
     pos = {g: i for i, g in enumerate(order)}
@@ -63,9 +65,9 @@ def compute(ds: Dataset, settings: Settings) -> Result:
             "Stage 3, per generator: mean human rating of the personalized vs the generic response (1 much "
             "worse, 3 no difference, 5 much better) and probability that the personalized response is rated "
             f"better (> 3). Model: rating model posterior means with {pct(level)} credible intervals; observed: "
-            f"human ratings with 95% cell-bootstrap intervals ({settings.n_boot} resamples)."
+            f"human ratings with 95% bootstrap intervals over {words} ({settings.n_boot} resamples)."
         ),
-        settings=model_settings(settings, fit, observed_interval="95% percentile, bootstrap over rated cells"),
+        settings=model_settings(settings, fit, observed_interval=f"95% percentile, bootstrap over {words}"),
         warnings=fit_warnings(fit),
         footnote=f"Filled: rating model ({pct(level)} CrI); open: observed (95% bootstrap CI). Dashed: no difference.",
         extra={"order": order},

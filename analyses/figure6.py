@@ -3,7 +3,8 @@ explicitly minus when it does not.
 
 Model: the rating model's mention effect on the rating scale (expected rating with minus without an explicit
 mention, generator mix held fixed) with its credible interval and whether the interval excludes 0. Observed:
-the raw difference of mean ratings (the paper's statistic), with a 95% cell-bootstrap interval.
+the raw difference of mean ratings (the paper's statistic), with a 95% paired bootstrap interval over
+responses (``--resample item``: the earlier bootstrap over cells).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from analyses.common import (
     pct,
 )
 from toolkit.dataset import Dataset
-from toolkit.stages import mention_differences
+from toolkit.stages import NO_RESAMPLING, mention_differences
 from toolkit.views import judge_order, rating_long
 
 __all__ = ["compute", "render", "PUBLISHED", "ANALYSIS", "main"]
@@ -41,8 +42,12 @@ def compute(ds: Dataset, settings: Settings) -> Result:
     model = pd.DataFrame({
         "judge": rating["rater"], "estimate": "model", "value": rating["mean"], "ci_low": rating["ci_low"],
         "ci_high": rating["ci_high"], "significant": rating["significant"].astype(bool),
+        "resampled_unit": NO_RESAMPLING,
     })
-    observed = mention_differences(ds, n_boot=settings.n_boot, seed=settings.seed)
+    observed = mention_differences(ds, n_boot=settings.n_boot, seed=settings.seed,
+                                   clusters=settings.clusters("rating"))
+    words = settings.unit_words("rating")
+    paired = "paired " if settings.resample == "unit" else ""
     observed = observed.assign(
         estimate="observed", significant=(observed["ci_low"] > 0) | (observed["ci_high"] < 0)
     )
@@ -60,9 +65,10 @@ def compute(ds: Dataset, settings: Settings) -> Result:
             "Explicit-mention effect per judge: rating when the personalized response mentions the attribute "
             "explicitly minus when it does not (humans pooled). Model: rating-model effect on the rating scale, "
             f"posterior mean with {pct(level)} credible interval; observed: raw difference of mean ratings with "
-            f"95% cell-bootstrap interval. Interval excluding 0 (model): {', '.join(sig) if sig else 'none'}."
+            f"95% {paired}bootstrap interval over {words}. Interval excluding 0 (model): "
+            f"{', '.join(sig) if sig else 'none'}."
         ),
-        settings=model_settings(settings, fit, observed_interval="95% percentile, bootstrap over cells"),
+        settings=model_settings(settings, fit, observed_interval=f"95% percentile, {paired}bootstrap over {words}"),
         warnings=fit_warnings(fit),
         footnote=f"Filled: rating model ({pct(level)} CrI; * interval excludes 0); open: observed raw difference.",
         extra={"order": order},

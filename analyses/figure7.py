@@ -31,13 +31,14 @@ from toolkit.dataset import Dataset
 from toolkit.jsonl import DataError
 from toolkit.metrics import correlation
 from toolkit.resampling import spearman_permutation_p
-from toolkit.stages import mention_differences, mention_rates
+from toolkit.stages import FISHER_Z, NO_RESAMPLING, mention_differences, mention_rates
 
 __all__ = ["compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
-    rates = mention_rates(ds, n_boot=settings.n_boot, seed=settings.seed)
+    boot = {"n_boot": settings.n_boot, "seed": settings.seed, "clusters": settings.clusters("rating")}
+    rates = mention_rates(ds, **boot)
     fit = fit_model("rating", ds, settings)
     level = interval_level(fit)
     mention = fit.summaries["mention"]
@@ -51,16 +52,16 @@ def compute(ds: Dataset, settings: Settings) -> Result:
     per_model = pd.concat([
         pd.DataFrame({"model": models, "statistic": "mention_rate", "value": r["value"].to_numpy(),
                       "ci_low": r["ci_low"].to_numpy(), "ci_high": r["ci_high"].to_numpy(), "p_value": np.nan,
-                      "n": r["n"].to_numpy()}),
+                      "n": r["n"].to_numpy(), "resampled_unit": r["resampled_unit"].to_numpy()}),
         pd.DataFrame({"model": models, "statistic": "mention_effect", "value": e["mean"].to_numpy(),
                       "ci_low": e["ci_low"].to_numpy(), "ci_high": e["ci_high"].to_numpy(), "p_value": np.nan,
-                      "n": np.nan}),
+                      "n": np.nan, "resampled_unit": NO_RESAMPLING}),
     ], ignore_index=True)
-    raw = mention_differences(ds, n_boot=settings.n_boot, seed=settings.seed).set_index("judge").loc[models]
+    raw = mention_differences(ds, **boot).set_index("judge").loc[models]
     per_model = pd.concat([per_model, pd.DataFrame({
         "model": models, "statistic": "mention_effect_observed", "value": raw["value"].to_numpy(),
         "ci_low": raw["ci_low"].to_numpy(), "ci_high": raw["ci_high"].to_numpy(), "p_value": np.nan,
-        "n": (raw["n_mention"] + raw["n_other"]).to_numpy(),
+        "n": (raw["n_mention"] + raw["n_other"]).to_numpy(), "resampled_unit": raw["resampled_unit"].to_numpy(),
     })], ignore_index=True)
     corr = correlation(r["value"].to_numpy(), e["mean"].to_numpy(), method="spearman").iloc[0]
     corr_obs = correlation(r["value"].to_numpy(), raw["value"].to_numpy(), method="spearman").iloc[0]
@@ -79,13 +80,15 @@ def compute(ds: Dataset, settings: Settings) -> Result:
          "ci_high": np.nan, "p_value": np.nan, "n": len(models)}
         for name, p in (("spearman", exact), ("spearman_observed", exact_obs))
     ])
+    summary["resampled_unit"] = np.where(summary["ci_low"].notna(), FISHER_Z, NO_RESAMPLING)
     table = pd.concat([per_model, summary], ignore_index=True)
     table["n"] = table["n"].astype("Int64")
     return Result(
         table=table,
         caption=(
             "Per model: explicit-mention rate as a generator (share of rated attribute cells mentioned "
-            "explicitly; 95% bootstrap interval over responses) against the mention effect as a judge (rating "
+            f"explicitly; 95% bootstrap interval over {settings.unit_words('rating')}) against the mention effect "
+            "as a judge (rating "
             f"model, rating scale; {pct(level)} credible interval). Spearman r = {corr['value']:.2f}, "
             f"n = {len(models)} models, p = {corr['p_value']:.3g} (t approximation, as in the paper) and "
             f"{exact:.3g} (exact permutation test). With the raw (observed) mention differences as judge effects, "

@@ -1,10 +1,11 @@
 """Beyond the paper: reward models and LLM judges against the noise ceiling of the human ratings.
 
 For each scorer (reward models scoring the personalized responses per attribute, and the LLM judges' 1-5
-ratings): the raw Spearman correlation with the mean human rating of each cell (observed; Fisher-z 95%
-interval), and from the correlation model (:mod:`toolkit.models.correlation`) the correlation it is expected to
-show with the 3-human mean, its latent (noise-corrected) correlation with the human true score, and the noise
-ceiling: the correlation a perfect scorer would reach with the 3-human mean.
+ratings): the raw Spearman correlation with the mean human rating of each cell (observed; 95% bootstrap
+interval over responses, ``--resample item``: Fisher-z interval), and from the correlation model
+(:mod:`toolkit.models.correlation`) the correlation it is expected to show with the 3-human mean, its latent
+(noise-corrected) correlation with the human true score, and the noise ceiling: the correlation a perfect
+scorer would reach with the 3-human mean.
 """
 
 from __future__ import annotations
@@ -29,41 +30,43 @@ from analyses.common import (
 )
 from toolkit.dataset import Dataset
 from toolkit.jsonl import DataError
-from toolkit.stages import judge_spearman, scorer_spearman
+from toolkit.stages import NO_RESAMPLING, judge_spearman, scorer_spearman
 from toolkit.vocabulary import HUMAN
 
 __all__ = ["COLUMNS", "MODEL_QUANTITIES", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
-COLUMNS = ["scorer", "kind", "statistic", "estimate", "value", "ci_low", "ci_high", "p_value", "n"]
+COLUMNS = ["scorer", "kind", "statistic", "estimate", "value", "ci_low", "ci_high", "p_value", "n", "resampled_unit"]
 MODEL_QUANTITIES = ("expected_observed_correlation", "latent_correlation", "fraction_of_ceiling")
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
-    rm = scorer_spearman(ds)
+    boot = {"n_boot": settings.n_boot, "seed": settings.seed, "clusters": settings.clusters("rating")}
+    spear_ci = f"95% bootstrap interval over {settings.unit_words('rating')}" if boot["clusters"] else "Fisher-z 95% interval"
+    rm = scorer_spearman(ds, **boot)
     if rm.empty:
         raise DataError(ds.path, 0, "scores", "no scores by a reward model (a rater of kind reward_model)")
     fit = fit_model("correlation", ds, settings)
     level = interval_level(fit)
-    llm = judge_spearman(ds).rename(columns={"judge": "scorer"}).assign(kind="llm")
+    llm = judge_spearman(ds, **boot).rename(columns={"judge": "scorer"}).assign(kind="llm")
     observed = pd.concat([rm, llm], ignore_index=True)
     observed = pd.DataFrame({
         "scorer": observed["scorer"], "kind": observed["kind"], "statistic": "spearman", "estimate": "observed",
         "value": observed["value"], "ci_low": observed["ci_low"], "ci_high": observed["ci_high"],
-        "p_value": observed["p_value"], "n": observed["n_items"],
+        "p_value": observed["p_value"], "n": observed["n_items"], "resampled_unit": observed["resampled_unit"],
     })
     scorers = fit.summaries["scorers"]
     model = scorers[scorers["quantity"].isin(MODEL_QUANTITIES)]
     model = pd.DataFrame({
         "scorer": model["scorer"], "kind": model["kind"], "statistic": model["quantity"], "estimate": "model",
         "value": model["mean"], "ci_low": model["ci_low"], "ci_high": model["ci_high"], "p_value": np.nan,
-        "n": pd.NA,
+        "n": pd.NA, "resampled_unit": NO_RESAMPLING,
     })
     ceiling = fit.summaries["ceiling"]
     ceiling = ceiling[ceiling["quantity"] == "ceiling"]
     ceiling = pd.DataFrame({
         "scorer": HUMAN, "kind": "human", "statistic": "noise_ceiling", "estimate": "model",
         "value": ceiling["mean"], "ci_low": ceiling["ci_low"], "ci_high": ceiling["ci_high"], "p_value": np.nan,
-        "n": pd.NA,
+        "n": pd.NA, "resampled_unit": NO_RESAMPLING,
     })
     table = pd.concat([observed, model, ceiling], ignore_index=True)
     order = list(dict.fromkeys(observed["scorer"]))
@@ -75,11 +78,11 @@ def compute(ds: Dataset, settings: Settings) -> Result:
         table=table,
         caption=(
             "Reward models and LLM judges against the human ratings of stage 3: raw Spearman correlation with the "
-            "mean human rating per cell (Fisher-z 95% interval), and from the correlation model the correlation "
+            f"mean human rating per cell ({spear_ci}), and from the correlation model the correlation "
             "expected with the human mean and the latent (noise-corrected) correlation, with "
             f"{pct(level)} credible intervals. Noise ceiling: {c['value']:.3f} [{c['ci_low']:.3f}, {c['ci_high']:.3f}]."
         ),
-        settings=model_settings(settings, fit, observed_interval="Fisher z (pingouin), 95%"),
+        settings=model_settings(settings, fit, observed_interval=spear_ci),
         warnings=fit_warnings(fit),
         footnote="Band: noise ceiling, the best correlation any scorer can reach with the mean of the human ratings.",
         extra={"order": order},

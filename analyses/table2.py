@@ -2,7 +2,8 @@
 
 A verifier (a trained classifier such as the RoBERTa verifier, or a prompted LLM) flags an attribute when its
 label is uncertain or rejected; the reference is the human majority of the same binary label (uncertain or
-rejected = problematic). Intervals are 95% item-bootstrap percentiles. No model fit.
+rejected = problematic). Intervals are 95% bootstrap percentiles over the sampling unit, the user (``--resample
+item``: over attributes). No model fit.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ KIND_LABELS = {"baseline": "trained", "reward_model": "trained", "llm": "prompte
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
-    table, info = verifier_metrics(ds, n_boot=settings.n_boot, seed=settings.seed)
+    table, info = verifier_metrics(ds, n_boot=settings.n_boot, seed=settings.seed, clusters=settings.clusters("extraction"))
+    words = settings.unit_words("extraction")
     table = table[table["metric"].isin(METRICS)].reset_index(drop=True)
     display = interval_display(
         table.assign(kind=table["kind"].map(lambda k: KIND_LABELS.get(k, k))),
@@ -37,12 +39,12 @@ def compute(ds: Dataset, settings: Settings) -> Result:
         caption=(
             "Stage-1 verifiers at flagging problematic attributes (uncertain or rejected) against the human "
             f"majority ({info['n_items']} attributes; {info['n_ties']} ties left out): precision, recall, F1 "
-            f"and flag rate with 95% item-bootstrap intervals ({settings.n_boot} resamples)."
+            f"and flag rate with 95% bootstrap intervals over {words} ({settings.n_boot} resamples)."
         ),
         settings={
             "reference": info["source"], "positive_class": "problematic (uncertain or rejected)",
             "n_reference_items": info["n_items"], "n_ties_excluded": info["n_ties"], "n_boot": settings.n_boot,
-            "interval": "95% percentile, item bootstrap (verifiers on shared resamples)",
+            "interval": f"95% percentile, bootstrap over {words} (verifiers on shared resamples)",
         },
         display=display,
         footnote=f"Positive class: problematic under the human majority ({info['n_items']} attributes).",

@@ -1,7 +1,8 @@
 """Table 3: accuracy, precision, recall and F1 of the stage-2 methods against the human majority, with CIs.
 
 Every LLM judge (zero-shot) and every baseline present (BM25, embedding similarity, trained classifiers),
-scored on the items with a human-majority label; 95% item-bootstrap intervals. No model fit.
+scored on the items with a human-majority label; 95% bootstrap intervals over the sampling unit, the
+user-prompt pair (``--resample item``: over items). No model fit.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ KIND_LABELS = {"llm": "LLM zero-shot", "baseline": "baseline"}
 
 
 def compute(ds: Dataset, settings: Settings) -> Result:
-    methods, info = method_metrics(ds, kinds=("llm", "baseline"), n_boot=settings.n_boot, seed=settings.seed)
+    methods, info = method_metrics(ds, kinds=("llm", "baseline"), n_boot=settings.n_boot, seed=settings.seed,
+                                   clusters=settings.clusters("relevance"))
+    words = settings.unit_words("relevance")
     table = methods[methods["metric"].isin(METRICS)].reset_index(drop=True)
     display = interval_display(
         table.assign(kind=table["kind"].map(lambda k: KIND_LABELS.get(k, k))),
@@ -35,14 +38,15 @@ def compute(ds: Dataset, settings: Settings) -> Result:
         caption=(
             f"Stage-2 relevance methods against the human majority ({info['n_items']} items with a majority "
             f"label; {info['n_ties']} ties left out): accuracy, precision, recall and F1 with 95% "
-            f"item-bootstrap intervals ({settings.n_boot} resamples)."
+            f"bootstrap intervals over {words} ({settings.n_boot} resamples)."
         ),
         settings={
             "reference": info["source"], "n_reference_items": info["n_items"], "n_ties_excluded": info["n_ties"],
-            "n_boot": settings.n_boot, "interval": "95% percentile, item bootstrap (methods on shared resamples)",
+            "n_boot": settings.n_boot,
+            "interval": f"95% percentile, bootstrap over {words} (methods on shared resamples)",
         },
         display=display,
-        footnote=f"Reference: human majority over {info['n_items']} items; 95% item-bootstrap intervals.",
+        footnote=f"Reference: human majority over {info['n_items']} items; 95% bootstrap intervals over {words}.",
         extra={"order": list(dict.fromkeys(table["method"]))},
     )
 

@@ -1,10 +1,11 @@
 """Table 6: per judge, the mean rating, the Spearman correlation with the human mean rating, and the latent
 (noise-corrected) correlation against the noise ceiling set by human disagreement.
 
-* Mean rating: observed (95% bootstrap over rated cells) and the rating model's implied mean over the
-  generator mix (credible interval).
+* Mean rating: observed (95% bootstrap over responses, the stage's sampling unit) and the rating model's
+  implied mean over the generator mix (credible interval).
 * Spearman rho of each LLM judge's rating with the mean human rating of the same cell
-  (:func:`toolkit.metrics.judge_correlations`; Fisher-z interval), as in the paper.
+  (:func:`toolkit.metrics.judge_correlations`; bootstrap interval over responses; ``--resample item``: the
+  Fisher-z interval), as in the paper.
 * Correlation model (:mod:`toolkit.models.correlation`): each judge's latent correlation with the human true
   score (disattenuated for human noise), the correlation it is expected to show with the 3-human mean, and the
   noise ceiling (the largest correlation any scorer can have with that mean).
@@ -33,21 +34,22 @@ from analyses.common import (
 )
 from toolkit.dataset import Dataset
 from toolkit.outputs import format_interval
-from toolkit.stages import human_rating_agreement, judge_spearman, rating_summary
+from toolkit.stages import NO_RESAMPLING, human_rating_agreement, judge_spearman, rating_summary
 from toolkit.views import judge_order, rating_long
 from toolkit.vocabulary import HUMAN, LLM_ORDER
 
 __all__ = ["COLUMNS", "compute", "render", "PUBLISHED", "ANALYSIS", "main"]
 
-COLUMNS = ["judge", "statistic", "estimate", "value", "ci_low", "ci_high", "p_value", "n"]
+COLUMNS = ["judge", "statistic", "estimate", "value", "ci_low", "ci_high", "p_value", "n", "resampled_unit"]
 
 
 def _rows(frame: pd.DataFrame, judge: str, statistic: str, estimate: str, value: str = "value",
           n: str | None = None, p: str | None = None, stat_col: str | None = None) -> pd.DataFrame:
+    unit = frame["resampled_unit"] if "resampled_unit" in frame.columns else NO_RESAMPLING
     return pd.DataFrame({
         "judge": frame[judge], "statistic": frame[stat_col] if stat_col else statistic, "estimate": estimate,
         "value": frame[value], "ci_low": frame["ci_low"], "ci_high": frame["ci_high"],
-        "p_value": frame[p] if p else np.nan, "n": frame[n] if n else pd.NA,
+        "p_value": frame[p] if p else np.nan, "n": frame[n] if n else pd.NA, "resampled_unit": unit,
     })
 
 
@@ -55,17 +57,20 @@ def compute(ds: Dataset, settings: Settings) -> Result:
     rating_fit = fit_model("rating", ds, settings)
     corr_fit = fit_model("correlation", ds, settings)
     level = interval_level(rating_fit)
-    means = rating_summary(ds, by="judge", n_boot=settings.n_boot, seed=settings.seed)
+    boot = {"n_boot": settings.n_boot, "seed": settings.seed, "clusters": settings.clusters("rating")}
+    words = settings.unit_words("rating")
+    means = rating_summary(ds, by="judge", **boot)
     means = means[means["statistic"] == "mean_rating"]
     judges_t = rating_fit.summaries["judges"]
     model_means = judges_t[judges_t["quantity"] == "mean_rating"]
-    spear = judge_spearman(ds)
+    spear = judge_spearman(ds, **boot)
+    spear_ci = f"95% bootstrap interval over {words}" if boot["clusters"] else "Fisher-z 95% interval"
     scorers = corr_fit.summaries["scorers"]
     latent = scorers[scorers["quantity"].isin(["latent_correlation", "expected_observed_correlation"])
                      & (scorers["kind"] == "llm")]
     ceiling = corr_fit.summaries["ceiling"]
     ceiling = ceiling[ceiling["quantity"].isin(["ceiling", "single_rater_reliability"])]
-    agreement = human_rating_agreement(ds, n_boot=settings.n_boot, seed=settings.seed)
+    agreement = human_rating_agreement(ds, **boot)
     parts = [
         _rows(means, "judge", "mean_rating", "observed", n="n"),
         _rows(model_means, "rater_id", "mean_rating", "model", value="mean"),
@@ -86,14 +91,14 @@ def compute(ds: Dataset, settings: Settings) -> Result:
     return Result(
         table=table,
         caption=(
-            "Stage-3 judges: mean rating (observed with 95% cell-bootstrap interval; rating model with "
-            f"{pct(level)} credible interval), Spearman rho with the mean human rating of each cell (Fisher-z 95% "
-            "interval), the correlation model's latent correlation with the human true score (disattenuated) and "
+            f"Stage-3 judges: mean rating (observed with 95% bootstrap interval over {words}; rating model with "
+            f"{pct(level)} credible interval), Spearman rho with the mean human rating of each cell ({spear_ci}), "
+            "the correlation model's latent correlation with the human true score (disattenuated) and "
             f"the correlation it implies with the {k}-human mean. Noise ceiling (largest correlation any scorer "
             f"can reach with the {k}-human mean): {ceiling_text}."
         ),
         settings=model_settings(settings, rating_fit, corr_fit, weighted_kappa="quadratic weights",
-                                observed_interval="95% percentile bootstrap over cells; Spearman: Fisher z"),
+                                observed_interval=f"95% percentile bootstrap over {words}; Spearman: {spear_ci}"),
         display=_display(table, order),
         warnings=fit_warnings(rating_fit, corr_fit),
         footnote=f"Noise ceiling: correlation of a perfect scorer with the {k}-human mean ({pct(level)} CrI band).",

@@ -147,7 +147,7 @@ def test_table6_rows_are_summaries_and_spearman_matches_the_correlation_model(ou
     model = table[(table["statistic"] == "mean_rating") & (table["estimate"] == "model")].merge(
         judges[judges["quantity"] == "mean_rating"], left_on="judge", right_on="rater_id", suffixes=("", "_tk"))
     _close(model[["value", "ci_low", "ci_high"]], model[["mean", "ci_low_tk", "ci_high_tk"]])
-    spear = judge_spearman(small_ds)
+    spear = judge_spearman(small_ds, n_boot=N_BOOT, seed=SETTINGS_SEED)
     s = table[table["statistic"] == "spearman"].merge(spear, on="judge", suffixes=("", "_tk"))
     _close(s[["value", "ci_low", "ci_high", "p_value"]], s[["value_tk", "ci_low_tk", "ci_high_tk", "p_value_tk"]])
     raw = corr["raw"][corr["raw"]["metric"] == "spearman"].set_index("scorer")
@@ -167,7 +167,7 @@ def test_rewards_rows_are_raw_spearman_and_correlation_model(outputs, small_ds):
     from toolkit.stages import scorer_spearman
 
     table = _read(outputs, "rewards")
-    rm = scorer_spearman(small_ds)
+    rm = scorer_spearman(small_ds, n_boot=N_BOOT, seed=SETTINGS_SEED)
     assert set(rm["scorer"]) == {"rm-modernbert", "rm-qwen2.5-1.5b", "rm-llama-3.2-1b"}
     got = table[(table["statistic"] == "spearman") & (table["kind"] == "reward_model")].merge(
         rm, on="scorer", suffixes=("", "_tk"))

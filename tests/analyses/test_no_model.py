@@ -1,4 +1,5 @@
-"""Figure 3, Figure 4, Table 2, Table 3: the CSV numbers are the toolkit functions' numbers."""
+"""Figure 3, Figure 4, Table 2, Table 3: the CSV numbers are the toolkit functions' numbers (intervals resampling
+each stage's sampling unit: user-prompt pairs in stage 2, users in stage 1)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def test_figure3_cells_and_group_means_equal_agreement_functions(outputs, small_
     np.testing.assert_allclose(merged["value"], merged["value_tk"], rtol=1e-5)
     assert (merged["n_items"] == merged["n_items_tk"]).all()
     means = group_agreement(long, item="item_id", rater="rater_id", label="relevant", groups=groups,
-                            n_boot=N_BOOT, seed=SETTINGS_SEED)
+                            n_boot=N_BOOT, seed=SETTINGS_SEED, clusters="pair_id")
     got = table[table["kind"] == "group_mean"].reset_index(drop=True)
     assert list(got["group_a"] + "-" + got["group_b"]) == list(means["group_a"] + "-" + means["group_b"])
     np.testing.assert_allclose(got[["value", "ci_low", "ci_high"]], means[["mean", "ci_low", "ci_high"]], rtol=1e-5)
@@ -53,7 +54,7 @@ def test_figure4_rows_equal_judge_metrics_against_the_human_majority(outputs, sm
     order = list(dict.fromkeys(table.loc[table["kind"].isin(["llm", "baseline"]), "method"]))
     expected = judge_metrics(long[long["rater_id"].isin(order)], ref[["item_id", "majority"]], item="item_id",
                              rater="rater_id", label="relevant", reference_label="majority", raters=order,
-                             n_boot=N_BOOT, seed=SETTINGS_SEED)
+                             n_boot=N_BOOT, seed=SETTINGS_SEED, clusters="pair_id")
     got = table[table["kind"].isin(["llm", "baseline"])].merge(
         expected, left_on=["method", "metric"], right_on=["rater", "metric"], suffixes=("", "_tk"))
     assert len(got) == len(order) * 4
@@ -83,7 +84,9 @@ def test_table2_equals_judge_metrics_on_problematic_labels(outputs, small_ds):
     table = _read(outputs, "table2")
     ej = small_ds.frame("extraction_judgments")
     kinds = small_ds.frame("raters").set_index("rater_id")["kind"]
-    ej = ej.assign(kind=ej["rater_id"].map(kinds), problematic=ej["label"] != "accepted")
+    user_of = small_ds.frame("attributes").set_index("attribute_id")["user_id"]
+    ej = ej.assign(kind=ej["rater_id"].map(kinds), problematic=ej["label"] != "accepted",
+                   user_id=ej["attribute_id"].map(user_of))
     humans = ej[ej["kind"] == "human"]
     mv = majority_vote(humans, item="attribute_id", rater="rater_id", label="problematic")
     ref = mv[mv["label"].notna()].assign(label=lambda f: f["label"].astype(bool))
@@ -91,7 +94,7 @@ def test_table2_equals_judge_metrics_on_problematic_labels(outputs, small_ds):
     assert "roberta-verifier" in verifiers and "claude-sonnet-4.6" in verifiers
     expected = judge_metrics(ej[ej["rater_id"].isin(verifiers)], ref[["attribute_id", "label"]], item="attribute_id",
                              rater="rater_id", label="problematic", raters=verifiers, n_boot=N_BOOT,
-                             seed=SETTINGS_SEED)
+                             seed=SETTINGS_SEED, clusters="user_id")
     got = table.merge(expected, left_on=["verifier", "metric"], right_on=["rater", "metric"], suffixes=("", "_tk"))
     assert len(got) == len(table)
     for col in ("value", "ci_low", "ci_high"):

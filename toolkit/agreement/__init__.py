@@ -9,7 +9,7 @@ The public API is this flat namespace (``from toolkit.agreement import group_agr
 in one module per statistical family:
 
 =================================== ==================================================================
-:mod:`toolkit.agreement.kappa`      two raters: Cohen's kappa and its SE, the ``k x k`` table statistics
+:mod:`toolkit.agreement.kappa`      two raters: Cohen's kappa, its SE (or ``clusters=`` bootstrap), tables
 :mod:`toolkit.agreement.multirater` Fleiss' kappa, Gwet's AC1, percent agreement (missing ratings)
 :mod:`toolkit.agreement.alpha`      Krippendorff's alpha at every level of measurement
 :mod:`toolkit.agreement.majority`   majority vote with reported ties
@@ -46,7 +46,9 @@ Performance
 Confusion tables for all rater pairs are built with one :func:`numpy.bincount` over the within-item rater
 pairs (no Python loop over items). The item-cluster bootstrap (:mod:`toolkit.resampling`) multiplies a
 matrix of item multiplicities (resamples x items) with a sparse item-by-(pair, cell) incidence matrix,
-giving every resample's pairwise tables at once. See ``benchmarks/agreement.py``.
+giving every resample's pairwise tables at once; ``clusters=`` (on :func:`pairwise_agreement`,
+:func:`pairwise_matrix`, :func:`group_agreement` and :func:`cohen_kappa_ci`) resamples sampling units
+instead of items. See ``benchmarks/agreement.py``.
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import sparse
 
-from toolkit.longform import ItemKey, from_long
+from toolkit.longform import ClusterKey, ItemKey, from_long, item_cluster_ids
+from toolkit.resampling import SeedLike, bootstrap_sums, check_bootstrap, percentile_interval
 
 __all__ = ["icc", "spearman_brown", "spearman_brown_factor"]
 
@@ -21,6 +23,10 @@ def icc(
     rater: str,
     label: str,
     nan_policy: Literal["omit", "raise"] = "omit",
+    clusters: ClusterKey | None = None,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: SeedLike = 0,
 ) -> pd.DataFrame:
     """Intraclass correlations (Shrout & Fleiss 1979; McGraw & Wong 1996) via pingouin.
 
@@ -33,14 +39,23 @@ def icc(
     nan_policy : {"omit", "raise"}
         ICC needs every item rated by every rater. ``"omit"`` drops items missing a rater (pingouin's
         behaviour); ``"raise"`` raises a ValueError instead.
+    clusters : str or pair of str, optional
+        The sampling unit of a bootstrap interval: a column of ``frame`` holding each item's cluster (one
+        level; clusters are resampled with all their items) or two columns (two crossed levels, the
+        pigeonhole bootstrap; see :mod:`toolkit.resampling`). Default ``None``: pingouin's F-based
+        intervals, which treat the items as independent.
+    n_boot, ci, seed
+        Bootstrap resamples, level and seed of the percentile interval (only with ``clusters``). Each
+        resample's ICCs are computed from the mean squares of the two-way ANOVA on the weighted items (an
+        item drawn ``m`` times counts as ``m`` targets), the formulas pingouin uses.
 
     Returns
     -------
     DataFrame
         Six rows, ``type`` in ``ICC(1,1), ICC(A,1), ICC(C,1), ICC(1,k), ICC(A,k), ICC(C,k)`` (pingouin's
         names for Shrout & Fleiss' ICC1, ICC2, ICC3 and their k-rater averages), with columns
-        ``type, icc, f, df1, df2, p_value, ci_low, ci_high, n_items, n_raters``. The CI bounds are
-        pingouin's, rounded by it to 2 decimals.
+        ``type, icc, f, df1, df2, p_value, ci_low, ci_high, n_items, n_raters``. Without ``clusters`` the
+        CI bounds are pingouin's, rounded by it to 2 decimals (and at level 95% whatever ``ci``).
 
     Notes
     -----
@@ -64,6 +79,16 @@ def icc(
     3  ICC(1,k)  0.44
     4  ICC(A,k)  0.62
     5  ICC(C,k)  0.91
+
+    With ``clusters=`` (here the targets in three pairs, e.g. two targets per session), a cluster-bootstrap
+    interval (three units: a rough one):
+
+    >>> out = icc(frame.assign(session=frame["target"] // 2), item="target", rater="judge", label="score",
+    ...           clusters="session", n_boot=200)
+    >>> out[["type", "icc", "ci_low", "ci_high"]].round(2).iloc[[1, 2]]
+           type   icc  ci_low  ci_high
+    1  ICC(A,1)  0.29    0.22     0.32
+    2  ICC(C,1)  0.71    0.62     0.89
     """
     if nan_policy not in ("omit", "raise"):
         raise ValueError(f"nan_policy must be 'omit' or 'raise', got {nan_policy!r}")
@@ -87,7 +112,17 @@ def icc(
     with warnings.catch_warnings():  # pingouin's own pandas deprecation notices are not ours to act on
         warnings.filterwarnings("ignore", message=".*inplace keyword.*")
         res = pg.intraclass_corr(data=data, targets="target", raters="rater", ratings="rating")
-    ci = np.vstack(res["CI95"].to_numpy())
+    ci_bounds = np.vstack(res["CI95"].to_numpy())
+    if clusters is not None:
+        check_bootstrap(n_boot, ci)
+        design = item_cluster_ids(frame, coded.items, item=item, clusters=clusters)
+        design = tuple(level[complete] for level in design) if isinstance(design, tuple) else design[complete]
+        wide = np.zeros((coded.n_items, coded.n_raters))
+        wide[coded.item[keep], coded.rater[keep]] = values[keep]
+        ci_bounds = np.full((6, 2), np.nan)
+        if n_boot > 0:
+            boot = _icc_bootstrap(wide[complete], design, n_boot, seed)
+            ci_bounds = np.column_stack(percentile_interval(boot, ci))
     return pd.DataFrame(
         {
             "type": res["Type"].to_numpy(),
@@ -96,12 +131,40 @@ def icc(
             "df1": res["df1"].to_numpy(),
             "df2": res["df2"].to_numpy(),
             "p_value": res["pval"].to_numpy(dtype=np.float64),
-            "ci_low": ci[:, 0].astype(np.float64),
-            "ci_high": ci[:, 1].astype(np.float64),
+            "ci_low": ci_bounds[:, 0].astype(np.float64),
+            "ci_high": ci_bounds[:, 1].astype(np.float64),
             "n_items": int(complete.sum()),
             "n_raters": coded.n_raters,
         }
     )
+
+
+def _icc_bootstrap(wide: np.ndarray, design: object, n_boot: int, seed: SeedLike) -> np.ndarray:
+    """``(n_boot, 6)`` ICCs (pingouin's row order) of the cluster-bootstrap resamples of the targets x raters
+    table ``wide``, from each resample's weighted sums: per target its ratings, its squared ratings and its
+    squared mean."""
+    n, k = wide.shape
+    features = np.column_stack([np.ones(n), wide, (wide**2).sum(axis=1), wide.mean(axis=1) ** 2])
+    sums = bootstrap_sums(sparse.csr_matrix(features), n_boot, seed, clusters=design)  # type: ignore[arg-type]
+    size, col_sums, sq, row_mean_sq = sums[:, 0], sums[:, 1 : k + 1], sums[:, k + 1], sums[:, k + 2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grand = col_sums.sum(axis=1) / (size * k)
+        ss_total = sq - size * k * grand**2
+        ss_rows = k * (row_mean_sq - size * grand**2)
+        ss_cols = ((col_sums / size[:, None] - grand[:, None]) ** 2).sum(axis=1) * size
+        msr = ss_rows / (size - 1)
+        msc = ss_cols / (k - 1)
+        mse = (ss_total - ss_rows - ss_cols) / ((size - 1) * (k - 1))
+        msw = (ss_total - ss_rows) / (size * (k - 1))
+        out = np.column_stack([
+            (msr - msw) / (msr + (k - 1) * msw),
+            (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / size),
+            (msr - mse) / (msr + (k - 1) * mse),
+            (msr - msw) / msr,
+            (msr - mse) / (msr + (msc - mse) / size),
+            (msr - mse) / msr,
+        ])
+    return np.where(np.isfinite(out), out, np.nan)
 
 
 def spearman_brown(reliability: npt.ArrayLike, factor: npt.ArrayLike) -> float | np.ndarray:

@@ -9,6 +9,8 @@ frames and compute nothing themselves.
 * :mod:`toolkit.stages.relevance`: stage 2 (Fig. 4, Table 3).
 * :mod:`toolkit.stages.rating`: stage 3 (Figs. 5-7, Table 6, reward models).
 * :mod:`toolkit.stages.counts`: the study's sizes.
+* :mod:`toolkit.stages.units`: each stage's sampling unit, which the intervals resample by default
+  (``clusters=``: users in stage 1, user-prompt pairs in stage 2, responses in stage 3; ``None``: items).
 """
 
 from toolkit.stages.counts import study_counts
@@ -28,6 +30,7 @@ from toolkit.stages.rating import (
     scorer_spearman,
 )
 from toolkit.stages.relevance import method_metrics, reference_positive_rate
+from toolkit.stages.units import FISHER_Z, NO_RESAMPLING, SAMPLING_UNITS, STAGE_ITEMS, resampled_unit
 
 __all__ = [
     "extraction_label_shares",
@@ -44,4 +47,9 @@ __all__ = [
     "scorer_spearman",
     "human_rating_agreement",
     "study_counts",
+    "SAMPLING_UNITS",
+    "STAGE_ITEMS",
+    "NO_RESAMPLING",
+    "FISHER_Z",
+    "resampled_unit",
 ]

@@ -23,7 +23,10 @@ def rater_kinds(ds: Dataset) -> pd.Series:
 def relevance_long(ds: Dataset) -> pd.DataFrame:
     """Stage-2 judgments in long form with an ``item_id`` column (``user/prompt/attribute``) and rater kind.
 
-    Columns: ``item_id, user_id, prompt_id, attribute_id, rater_id, kind, relevant, score``.
+    ``pair_id`` (``user/prompt``) is the user-prompt pair the item belongs to: stage 2's sampling unit, the
+    ``clusters=`` of a design-aware bootstrap (all attributes of a user judged for one prompt move together).
+
+    Columns: ``item_id, pair_id, user_id, prompt_id, attribute_id, rater_id, kind, relevant, score``.
     """
     ds.require("raters", "relevance_judgments", purpose="stage-2 analyses")
     judgments = ds.frame("relevance_judgments")
@@ -31,12 +34,16 @@ def relevance_long(ds: Dataset) -> pd.DataFrame:
     out = judgments[[*ITEM_KEY, "rater_id", "relevant", "score"]].copy()
     user, prompt, attribute = (out[c] for c in ITEM_KEY)
     out.insert(0, "item_id", user + ITEM_SEPARATOR + prompt + ITEM_SEPARATOR + attribute)
-    out.insert(5, "kind", out["rater_id"].map(kinds))
+    out.insert(1, "pair_id", user + ITEM_SEPARATOR + prompt)
+    out.insert(6, "kind", out["rater_id"].map(kinds))
     return out
 
 
 def extraction_long(ds: Dataset) -> pd.DataFrame:
     """Stage-1 judgments with the rater kind and the user's source and origin.
+
+    ``user_id`` is stage 1's sampling unit (a user's attributes come from one history), the ``clusters=`` of a
+    design-aware bootstrap; ``attribute_id`` is the judged item.
 
     Columns: ``attribute_id, user_id, source, origin, rater_id, kind, label, problematic, failure_mode,
     probability`` (``problematic`` = the label is uncertain or rejected).
@@ -68,6 +75,8 @@ def rating_long(ds: Dataset) -> pd.DataFrame:
     A *cell* is one attribute of one personalized response (``<personalized_response_id>|<attribute_id>``).
     ``judge`` is ``"human"`` for every human annotator and the rater id otherwise. ``mention`` follows the
     explicit-mention rule :func:`toolkit.vocabulary.is_mentioned` (shared with the rating model).
+    ``personalized_response_id`` is stage 3's sampling unit (the cells of a response are rated together), the
+    ``clusters=`` of a design-aware bootstrap.
 
     Columns: ``cell, personalized_response_id, attribute_id, generator, rater_id, kind, judge, rating,
     mention``.

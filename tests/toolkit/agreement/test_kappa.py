@@ -103,3 +103,33 @@ def test_weighted_equals_unweighted_for_two_categories(pair: tuple[np.ndarray, n
 def test_bad_input_raises_value_error(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_cohen_kappa_ci_with_clusters_is_the_pairwise_cluster_bootstrap() -> None:
+    """Same resamples as pairwise_agreement(clusters=) for the same seed; wider than the asymptotic interval
+    when the clusters differ in prevalence; missing labels drop their cluster ids too."""
+    import pandas as pd
+
+    from toolkit.agreement import cohen_kappa_ci, pairwise_agreement
+
+    rng = np.random.default_rng(3)
+    cluster = np.repeat(np.arange(30), 20)  # 30 clusters whose prevalence varies widely (Beta, ICC 0.4)
+    rate = rng.beta(0.45, 1.05, 30)[cluster]
+    truth = rng.random(cluster.size) < rate
+    a, b = (np.where(rng.random(cluster.size) < 0.4, truth, rng.random(cluster.size) < rate).astype(int) for _ in "ab")
+    res = cohen_kappa_ci(a, b, clusters=cluster, n_boot=300, seed=4)
+    n = cluster.size
+    long = pd.DataFrame({"item": np.tile(np.arange(n), 2), "rater": np.repeat(["a", "b"], n), "label": np.r_[a, b],
+                         "cluster": np.tile(cluster, 2)})
+    pair = pairwise_agreement(long, item="item", rater="rater", label="label", n_boot=300, seed=4,
+                              clusters="cluster").iloc[0]
+    assert (res.kappa, res.ci_low, res.ci_high) == pytest.approx((pair["value"], pair["ci_low"], pair["ci_high"]))
+    wald = cohen_kappa_ci(a, b)
+    assert res.ci_high - res.ci_low > 1.3 * (wald.ci_high - wald.ci_low)
+    assert res.se > wald.se and res.n == n
+    a_missing = a.astype(float)
+    a_missing[:20] = np.nan  # the first cluster's items lose rater a
+    omitted = cohen_kappa_ci(a_missing, b, clusters=cluster, n_boot=50, nan_policy="omit")
+    assert omitted.n == n - 20 and np.isfinite(omitted.ci_low)
+    with pytest.raises(ValueError, match="one id per item"):
+        cohen_kappa_ci(a, b, clusters=cluster[:-1], n_boot=10)

@@ -68,3 +68,37 @@ def test_spearman_brown_values_and_bad_input() -> None:
         me.spearman_brown(0.5, 0)
     with pytest.raises(ValueError, match="target"):
         me.spearman_brown_factor(0.5, 1.0)
+
+
+def test_icc_cluster_bootstrap_equals_pingouin_on_the_resampled_targets():
+    """Each resample's six ICCs are pingouin's on the targets the weights stand for; one cluster collapses the
+    interval to the estimate; the F test is unchanged."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+    import pingouin as pg
+
+    from toolkit.metrics import icc
+    from toolkit.metrics.reliability import _icc_bootstrap
+    from toolkit.resampling import item_weights
+
+    rng = np.random.default_rng(0)
+    n, k = 12, 3
+    wide = rng.normal(size=(n, k)) + 2 * rng.normal(size=(n, 1)) + np.arange(k)
+    session = np.arange(n) // 3
+    boot = _icc_bootstrap(wide, session, 4, 7)
+    for b, w in enumerate(item_weights(session, n, 4, 7).astype(int)):
+        rows = np.repeat(np.arange(n), w)
+        data = pd.DataFrame([(t, j, wide[i, j]) for t, i in enumerate(rows) for j in range(k)], columns=["t", "r", "y"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = pg.intraclass_corr(data, targets="t", raters="r", ratings="y")["ICC"].to_numpy()
+        np.testing.assert_allclose(boot[b], expected, atol=1e-10)
+    frame = pd.DataFrame([(i, j, wide[i, j], session[i]) for i in range(n) for j in range(k)],
+                         columns=["target", "judge", "score", "session"])
+    plain = icc(frame, item="target", rater="judge", label="score")
+    one = icc(frame.assign(session=0), item="target", rater="judge", label="score", clusters="session", n_boot=20)
+    np.testing.assert_allclose(one["ci_low"], one["icc"], atol=1e-10)
+    np.testing.assert_allclose(one["ci_high"], one["icc"], atol=1e-10)
+    assert (one[["icc", "f", "p_value"]] == plain[["icc", "f", "p_value"]]).all().all()

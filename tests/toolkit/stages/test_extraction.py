@@ -22,3 +22,17 @@ def test_observed_stage1_statistics_equal_direct_counts(small_ds):
     real = humans["source"] == "wildchat"
     prob = humans["label"] != "accepted"
     assert gap["real_minus_synthetic"] == pytest.approx(prob[real].mean() - prob[~real].mean())
+
+
+def test_stage1_intervals_resample_users_by_default(small_ds):
+    unit = st.failure_mode_shares(small_ds, n_boot=100, seed=1)
+    item = st.failure_mode_shares(small_ds, n_boot=100, seed=1, clusters=None)
+    assert set(unit["resampled_unit"]) == {"user_id"} and set(item["resampled_unit"]) == {"attribute_id"}
+    assert (unit["value"] == item["value"]).all() and (unit["n_attributes"] == item["n_attributes"]).all()
+    assert not (unit["ci_low"] == item["ci_low"]).all()
+    table, _ = st.verifier_metrics(small_ds, n_boot=50, seed=1)
+    assert set(table["resampled_unit"]) == {"user_id"}
+    shares = st.extraction_label_shares(small_ds, n_boot=0)
+    assert set(shares["resampled_unit"]) == {"none"}  # no resamples: Wilson intervals
+    with pytest.raises(ValueError, match="one level"):
+        st.problematic_gap(small_ds, n_boot=10, clusters=("user_id", "attribute_id"))

@@ -38,3 +38,15 @@ def test_rater_kinds_are_strings_indexed_by_id(small_ds):
     kinds = rater_kinds(small_ds)
     assert kinds.index.name == "rater_id" and kinds.map(type).eq(str).all()
     assert isinstance(kinds, pd.Series)
+
+
+def test_long_tables_carry_each_stage_sampling_unit(small_ds):
+    """Stage 2's pair_id (user/prompt), stage 1's user_id and stage 3's personalized_response_id: one per item."""
+    long = relevance_long(small_ds)
+    assert list(long.columns[:2]) == ["item_id", "pair_id"]
+    assert (long["pair_id"] == long["user_id"] + "/" + long["prompt_id"]).all()
+    assert (long["item_id"].str.rsplit("/", n=1).str[0] == long["pair_id"]).all()
+    assert long.groupby("item_id")["pair_id"].nunique().max() == 1
+    assert long["pair_id"].nunique() == len(long[["user_id", "prompt_id"]].drop_duplicates())
+    assert extraction_long(small_ds).groupby("attribute_id")["user_id"].nunique().max() == 1
+    assert rating_long(small_ds).groupby("cell")["personalized_response_id"].nunique().max() == 1
