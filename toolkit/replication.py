@@ -114,6 +114,21 @@ STUDIES: dict[str, tuple[str, str]] = {
         "toolkit.studies.kappa_coverage:STUDY",
         "coverage of the 95% bootstrap interval of pairwise Cohen's kappa (two binary raters, known kappa)",
     ),
+    "cluster-coverage": (
+        "toolkit.studies.cluster_coverage:STUDY",
+        "coverage of item- vs cluster-bootstrap intervals of kappa and a correlation under a cluster effect",
+    ),
+    **{
+        f"sbc-{m}": (f"toolkit.studies.sbc:STUDY_{m.upper()}", f"simulation-based calibration of the {m} model")
+        for m in ("judge", "extraction", "rating", "correlation")
+    },
+    **{
+        f"coverage-{m}": (
+            f"toolkit.studies.model_coverage:STUDY_{m.upper()}",
+            f"coverage of the {m} model's 95% intervals on independent or misspecified simulated studies",
+        )
+        for m in ("judge", "extraction", "rating", "correlation")
+    },
 }
 _RUNTIME: dict[str, Study] = {}
 
@@ -369,6 +384,7 @@ def run_study(
     scheduler: str | None = None,
     cache_dir: str | Path | None = None,
     progress: bool | None = None,
+    cached_only: bool = False,
 ) -> pd.DataFrame:
     """Run (or read from the cache) one replication of ``study`` per seed; one row per seed, sorted by seed.
 
@@ -390,6 +406,9 @@ def run_study(
         Cache root (default :func:`toolkit.cache.cache_dir`); replications go to ``replications/<study>/``.
     progress : bool, optional
         Show a progress bar on stderr (default: when stderr is a terminal).
+    cached_only : bool
+        Run nothing: return the replications already in the cache (e.g. to summarise a study still running
+        elsewhere, or one stopped before all its seeds were done).
 
     Returns
     -------
@@ -426,7 +445,7 @@ def run_study(
         cached = _read_cached(paths[seed], study, seed)
         if cached is not None:
             results[seed] = cached
-    todo = [seed for seed in seeds if seed not in results]
+    todo = [] if cached_only else [seed for seed in seeds if seed not in results]
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(seeds), initial=len(results), desc=study.name, unit="rep", disable=not show, file=sys.stderr)
     if scheduler is not None and todo:

@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("calibration"), help="output folder (default ./calibration)")
     parser.add_argument("--cache-dir", type=Path, help="replication cache root (default $RECENTER_CACHE_DIR)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--cached-only", action="store_true",
+        help="run nothing: summarise the replications of these seeds already in the cache",
+    )  # fmt: skip
 
 
 def _design(defaults: dict, overrides: list[str]) -> dict:
@@ -77,8 +81,11 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     results = run_study(
         study, design, seeds, workers=args.workers, scheduler=args.scheduler, cache_dir=args.cache_dir,
-        progress=False if args.no_progress else None,
+        progress=False if args.no_progress else None, cached_only=args.cached_only,
     )  # fmt: skip
+    if results.empty:
+        print(f"recenter calibrate: error: no cached replications of {study.name} for these seeds", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - start
     out: Path = args.out
     files = [write_csv(results, out / f"{study.name}.csv")]
@@ -90,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         "version": study.version,
         "design": design,
         "design_sha256": design_hash(design),
-        "seeds": {"first": seeds[0], "last": seeds[-1], "n": len(seeds)},
+        "seeds": {"first": seeds[0], "last": seeds[-1], "n": len(seeds), "done": len(results)},
         "toolkit_version": toolkit.__version__,
     }
     files.append(write_json(provenance, out / f"{study.name}_provenance.json"))

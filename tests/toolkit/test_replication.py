@@ -197,9 +197,21 @@ def test_cli_writes_results_summary_and_provenance(tmp_path, capsys):
     assert res["seed"].tolist() == [5, 6, 7]
     assert pd.read_csv(out / "kappa-coverage_summary.csv").loc[0, "n_reps"] == 3
     prov = json.loads((out / "kappa-coverage_provenance.json").read_text())
-    assert prov["design"]["n_boot"] == 50 and prov["seeds"] == {"first": 5, "last": 7, "n": 3}
+    assert prov["design"]["n_boot"] == 50 and prov["seeds"] == {"first": 5, "last": 7, "n": 3, "done": 3}
     assert "workers" not in json.dumps(prov)
     capsys.readouterr()
     assert main(["calibrate", "--list"]) == 0
     assert "kappa-coverage" in capsys.readouterr().out
     assert main(["calibrate", "no-such-study"]) == 2
+
+
+def test_cached_only_summarises_what_is_done_and_runs_nothing(tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    base = ["calibrate", "kappa-coverage", "--set", "n_boot=50", "--out", str(out), "--cache-dir", str(cache),
+            "--no-progress"]  # fmt: skip
+    assert main([*base, "--cached-only", "--reps", "4"]) == 2  # nothing cached yet
+    assert main([*base, "--reps", "2"]) == 0
+    assert main([*base, "--reps", "4", "--cached-only"]) == 0
+    prov = json.loads((out / "kappa-coverage_provenance.json").read_text())
+    assert prov["seeds"]["n"] == 4 and prov["seeds"]["done"] == 2
+    assert len(pd.read_csv(out / "kappa-coverage.csv")) == 2
