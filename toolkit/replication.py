@@ -56,6 +56,7 @@ __all__ = [
     "register_study",
     "get_study",
     "list_studies",
+    "study_family",
     "design_hash",
     "replication_key",
     "replication_path",
@@ -131,6 +132,30 @@ STUDIES: dict[str, tuple[str, str]] = {
     },
 }
 _RUNTIME: dict[str, Study] = {}
+
+
+def study_family(prefix: str, models: Sequence[str], run: RunFunction, design: Mapping[str, Any], *,
+                 summarize: Callable[[pd.DataFrame, Mapping[str, Any]], pd.DataFrame] | None = None,
+                 description: str = "", version: str = "1") -> dict[str, Study]:
+    """One :class:`Study` per model, named ``<prefix>-<model>``, whose design is ``design`` with ``model`` set.
+
+    ``description`` may contain ``{model}``.
+
+    Examples
+    --------
+    >>> def run(design, seed):
+    ...     return {"x": 0.0}
+    >>> fam = study_family("toy", ["a", "b"], run, {"model": None}, description="toy study of {model}")
+    >>> sorted(fam), fam["toy-b"].design["model"], fam["toy-b"].description
+    (['toy-a', 'toy-b'], 'b', 'toy study of b')
+    """
+    return {
+        f"{prefix}-{m}": Study(
+            name=f"{prefix}-{m}", version=version, run=run, design={**design, "model": m},
+            summarize=summarize, description=description.format(model=m),
+        )  # fmt: skip
+        for m in models
+    }
 
 
 def register_study(study: Study) -> Study:

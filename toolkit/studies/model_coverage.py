@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.special import expit
 
 from toolkit.dataset import load_dataset
-from toolkit.replication import Study
+from toolkit.replication import Study, study_family
 from toolkit.resampling import wilson_interval
 from toolkit.simulate import SimulationConfig, simulate
 from toolkit.vocabulary import HUMAN, LLM
@@ -64,7 +64,11 @@ def _rows(family: str, labels: list[str], draws: np.ndarray, truth: np.ndarray) 
     out: dict[str, float] = {}
     for i, label in enumerate(labels):
         q = f"{family}[{label}]"
-        out[f"est:{q}"], out[f"low:{q}"], out[f"high:{q}"] = float(draws[:, i].mean()), float(lo[i]), float(hi[i])
+        out[f"est:{q}"], out[f"low:{q}"], out[f"high:{q}"] = (
+            float(draws[:, i].mean()),
+            float(lo[i]),
+            float(hi[i]),
+        )
         out[f"truth:{q}"] = float(truth[i])
     return out
 
@@ -83,7 +87,12 @@ def _judge(idata: Any, data: Any, truth: Mapping[str, Any]) -> dict[str, float]:
         out |= _rows(q, raters, d, true)
         h, llm = groups.index(HUMAN), groups.index(LLM)
         diff = d[:, rg == llm].mean(1) - d[:, rg == h].mean(1)
-        out |= _rows(f"{q}_difference", ["llm - human"], diff, np.array([true[rg == llm].mean() - true[rg == h].mean()]))
+        out |= _rows(
+            f"{q}_difference",
+            ["llm - human"],
+            diff,
+            np.array([true[rg == llm].mean() - true[rg == h].mean()]),
+        )
     item_prompt = data.arrays["item_prompt"]
     prompts = list(data.coords["prompt"])
     b_true = np.array([t2["b"][p] for p in prompts])
@@ -101,7 +110,9 @@ def _extraction(model: Any, idata: Any, data: Any, truth: Mapping[str, Any]) -> 
     n = np.asarray(data.arrays["source_users"], float)
     real = data.arrays["source_real"].astype(bool)
     gap = (problem * n * real).sum(1) / (n * real).sum() - (problem * n * ~real).sum(1) / (n * ~real).sum()
-    return out | _rows("problematic_gap", ["real - synthetic"], gap, np.array([t1["derived"]["problematic_gap_population"]]))
+    return out | _rows(
+        "problematic_gap", ["real - synthetic"], gap, np.array([t1["derived"]["problematic_gap_population"]])
+    )
 
 
 def _rating(idata: Any, data: Any, truth: Mapping[str, Any]) -> dict[str, float]:
@@ -132,7 +143,9 @@ def _correlation(idata: Any, data: Any, dataset: Any, truth: Mapping[str, Any]) 
     rel = reliability_draws(idata, k)
     scorers = list(data.coords["scorer"])
     out = _rows("ceiling", ["human"], rel["ceiling"][:, :1], np.array([target["ceiling"]]))
-    return out | _rows("latent_correlation", scorers, draws_of(idata, "rho"), np.array([target[s] for s in scorers]))
+    return out | _rows(
+        "latent_correlation", scorers, draws_of(idata, "rho"), np.array([target[s] for s in scorers])
+    )
 
 
 def truths(design: Mapping[str, Any]) -> str:
@@ -178,7 +191,11 @@ def run(design: Mapping[str, Any], seed: int) -> dict[str, float]:
             out = _rating(idata, data, truth)
         else:
             out = _correlation(idata, data, dataset, truth)
-    return {"max_r_hat": float(diag.max_r_hat), "divergences": float(diag.divergences), "converged": float(diag.ok)} | out
+    return {
+        "max_r_hat": float(diag.max_r_hat),
+        "divergences": float(diag.divergences),
+        "converged": float(diag.ok),
+    } | out
 
 
 def summarize(results: pd.DataFrame, design: Mapping[str, Any]) -> pd.DataFrame:
@@ -205,11 +222,17 @@ def summarize(results: pd.DataFrame, design: Mapping[str, Any]) -> pd.DataFrame:
     for family, parts in pooled.items():
         est, lo, hi, tr = np.concatenate(parts, axis=1)
         rows.append(_coverage_row(family, "(all)", est, lo, hi, tr))
-    out = pd.DataFrame(rows).sort_values(["family", "quantity"], kind="stable", key=lambda s: s.str.replace("(all)", "~", regex=False))
-    return out.assign(model=str(design["model"]), misspecification=str(design["misspecification"] or "none")).reset_index(drop=True)
+    out = pd.DataFrame(rows).sort_values(
+        ["family", "quantity"], kind="stable", key=lambda s: s.str.replace("(all)", "~", regex=False)
+    )
+    return out.assign(
+        model=str(design["model"]), misspecification=str(design["misspecification"] or "none")
+    ).reset_index(drop=True)
 
 
-def _coverage_row(family: str, quantity: str, est: np.ndarray, lo: np.ndarray, hi: np.ndarray, tr: np.ndarray) -> dict[str, Any]:
+def _coverage_row(
+    family: str, quantity: str, est: np.ndarray, lo: np.ndarray, hi: np.ndarray, tr: np.ndarray
+) -> dict[str, Any]:
     n = int(est.size)
     covered = int(((lo <= tr) & (tr <= hi)).sum())
     c_lo, c_hi = wilson_interval(covered, n, 0.95)
@@ -229,19 +252,15 @@ def _coverage_row(family: str, quantity: str, est: np.ndarray, lo: np.ndarray, h
     }
 
 
-def _study(name: str) -> Study:
-    return Study(
-        name=f"coverage-{name}",
-        version="1",
-        run=run,
-        design={**DESIGN, "model": name},
-        summarize=summarize,
-        description=f"coverage of the {name} model's 95% intervals on independent (or misspecified) simulated studies",
-    )
-
-
 #: One coverage study per model, by registry name.
-STUDIES: dict[str, Study] = {s.name: s for s in map(_study, ("judge", "extraction", "rating", "correlation"))}
+STUDIES: dict[str, Study] = study_family(
+    "coverage",
+    ("judge", "extraction", "rating", "correlation"),
+    run,
+    DESIGN,
+    summarize=summarize,
+    description="coverage of the {model} model's 95% intervals on independent (or misspecified) simulated studies",
+)
 STUDY_JUDGE = STUDIES["coverage-judge"]
 STUDY_EXTRACTION = STUDIES["coverage-extraction"]
 STUDY_RATING = STUDIES["coverage-rating"]

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit.replication import Study
+from toolkit.replication import Study, study_family
 from toolkit.studies.rank_ecdf import RANK_PREFIX, sbc_verdicts
 from toolkit.studies.sbc_models import adapter, design_data
 
@@ -69,7 +69,14 @@ def _free_and_deterministic(pm_model: Any) -> tuple[list[str], list[str]]:
     return free, det
 
 
-def draw_parameters(model: Any, pm_model: Any, seed: int, *, shared: tuple[str, ...] = (), prior_shift: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
+def draw_parameters(
+    model: Any,
+    pm_model: Any,
+    seed: int,
+    *,
+    shared: tuple[str, ...] = (),
+    prior_shift: Mapping[str, float] | None = None,
+) -> dict[str, np.ndarray]:
     """One draw of every free variable and deterministic of ``pm_model`` from its prior.
 
     ``shared`` free variables with a leading submodel dimension take the first submodel's value in every
@@ -91,7 +98,9 @@ def draw_parameters(model: Any, pm_model: Any, seed: int, *, shared: tuple[str, 
             changed = True
     for v, delta in (prior_shift or {}).items():
         if v not in free:
-            raise ValueError(f"prior_shift: {v!r} is not a free variable of the {model.name} model; free: {free}")
+            raise ValueError(
+                f"prior_shift: {v!r} is not a free variable of the {model.name} model; free: {free}"
+            )
         params[v] = params[v] + float(delta)
         changed = True
     if changed and det:
@@ -101,7 +110,9 @@ def draw_parameters(model: Any, pm_model: Any, seed: int, *, shared: tuple[str, 
     return params
 
 
-def posterior_ranks(idata: Any, names: list[str], truth: Mapping[str, np.ndarray], n_ranks: int) -> dict[str, float]:
+def posterior_ranks(
+    idata: Any, names: list[str], truth: Mapping[str, np.ndarray], n_ranks: int
+) -> dict[str, float]:
     """Rank of each true scalar among ``n_ranks`` posterior draws thinned evenly from all chains.
 
     A rank counts the draws strictly below the truth; a scalar equal to the truth in every draw (a constant)
@@ -204,19 +215,15 @@ def summarize(results: pd.DataFrame, design: Mapping[str, Any]) -> pd.DataFrame:
     )
 
 
-def _study(name: str) -> Study:
-    return Study(
-        name=f"sbc-{name}",
-        version="1",
-        run=run,
-        design={**DESIGN, "model": name},
-        summarize=summarize,
-        description=f"simulation-based calibration of the {name} model (prior draws, reduced design)",
-    )
-
-
 #: One SBC study per model, by registry name.
-STUDIES: dict[str, Study] = {s.name: s for s in map(_study, ("judge", "extraction", "rating", "correlation"))}
+STUDIES: dict[str, Study] = study_family(
+    "sbc",
+    ("judge", "extraction", "rating", "correlation"),
+    run,
+    DESIGN,
+    summarize=summarize,
+    description="simulation-based calibration of the {model} model (prior draws, reduced design)",
+)
 STUDY_JUDGE = STUDIES["sbc-judge"]
 STUDY_EXTRACTION = STUDIES["sbc-extraction"]
 STUDY_RATING = STUDIES["sbc-rating"]

@@ -28,7 +28,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
 
 import attrs
 import numpy as np
@@ -107,7 +106,9 @@ def design_data(model: Model, size_scale: float, design_seed: int) -> ModelData:
 
 
 # ---------------------------------------------------------------------------------------------------- judge
-def _simulate_judge(model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator) -> ModelData:
+def _simulate_judge(
+    model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator
+) -> ModelData:
     from toolkit.models.judge_data import ITEM, prepare_labels
     from toolkit.models.judge_posterior import replicate_labels
 
@@ -115,8 +116,10 @@ def _simulate_judge(model: Model, params: Mapping[str, np.ndarray], data: ModelD
     items = data.tables["items"][ITEM]
     raters = list(data.coords["rater"])
     ii, ri = np.nonzero(labels >= 0)
-    rel = items.iloc[ii].reset_index(drop=True).assign(
-        rater_id=[raters[r] for r in ri], relevant=labels[ii, ri].astype(bool)
+    rel = (
+        items.iloc[ii]
+        .reset_index(drop=True)
+        .assign(rater_id=[raters[r] for r in ri], relevant=labels[ii, ri].astype(bool))
     )
     groups = list(data.coords["group"])
     rater_table = pd.DataFrame({"rater_id": raters, "kind": [groups[g] for g in data.arrays["rater_group"]]})
@@ -124,7 +127,9 @@ def _simulate_judge(model: Model, params: Mapping[str, np.ndarray], data: ModelD
 
 
 # ----------------------------------------------------------------------------------------------- extraction
-def _simulate_extraction(model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator) -> ModelData:
+def _simulate_extraction(
+    model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator
+) -> ModelData:
     from toolkit.models.interface import hash_arrays
 
     labels = model.replicate(_Draw(params), data, rng)[0].astype(np.int8)  # type: ignore[attr-defined]
@@ -136,7 +141,9 @@ def _simulate_extraction(model: Model, params: Mapping[str, np.ndarray], data: M
 
 
 # --------------------------------------------------------------------------------------------------- rating
-def _simulate_rating(model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator) -> ModelData:
+def _simulate_rating(
+    model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator
+) -> ModelData:
     from toolkit.models.rating_posterior import replicate_ratings
 
     # replicate_ratings gives ratings 1..5; the model's data code them 0..4
@@ -146,7 +153,9 @@ def _simulate_rating(model: Model, params: Mapping[str, np.ndarray], data: Model
 
 
 # ---------------------------------------------------------------------------------------------- correlation
-def _simulate_correlation(model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator) -> ModelData:
+def _simulate_correlation(
+    model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator
+) -> ModelData:
     a = data.arrays
     n_units, n_annot = a["y"].shape
     n_scorers = a["x"].shape[1]

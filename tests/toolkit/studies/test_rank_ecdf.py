@@ -23,7 +23,9 @@ def test_uniform_ranks_pass_at_about_the_nominal_rate() -> None:
     [
         lambda rng: rng.integers(5, 50, 200),  # posterior sits too low now and then (bias)
         lambda rng: np.clip(rng.normal(24.5, 6, 200).round(), 0, 49).astype(int),  # posterior too wide
-        lambda rng: np.where(rng.random(200) < 0.5, rng.integers(0, 5, 200), rng.integers(45, 50, 200)),  # too narrow
+        lambda rng: np.where(
+            rng.random(200) < 0.5, rng.integers(0, 5, 200), rng.integers(45, 50, 200)
+        ),  # too narrow
     ],
 )
 def test_miscalibrated_ranks_fail(make) -> None:
@@ -53,4 +55,6 @@ def test_familywise_threshold_is_stricter() -> None:
 
 def test_tail_statistic_is_symmetric() -> None:
     r = np.random.default_rng(6).integers(0, 10, 80)
-    assert tail_statistic(rank_counts(r, 9), 80, 9) == pytest.approx(tail_statistic(rank_counts(9 - r, 9), 80, 9))
+    assert tail_statistic(rank_counts(r, 9), 80, 9) == pytest.approx(
+        tail_statistic(rank_counts(9 - r, 9), 80, 9)
+    )
