@@ -47,7 +47,7 @@ class Settings:
     cache: bool = True
     draws: int = 1000
     tune: int = 1000
-    chains: int = 2
+    chains: int = 4
     n_boot: int = 1000
     #: What the bootstraps resample: ``"unit"`` (each stage's sampling unit, :data:`toolkit.stages.SAMPLING_UNITS`)
     #: or ``"item"`` (the items, as before: attributes, relevance items, rated cells; Fisher-z correlations).
@@ -168,7 +168,7 @@ def parser_for(analysis: Analysis) -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="refit models instead of using cached posteriors")
     p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (model-based analyses)")
     p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (model-based analyses)")
-    p.add_argument("--chains", type=int, default=2, help="chains (model-based analyses)")
+    p.add_argument("--chains", type=int, default=Settings().chains, help="chains (model-based analyses)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for intervals")
     p.add_argument("--resample", choices=RESAMPLE_CHOICES, default="unit",
                    help="what bootstrap intervals resample: each stage's sampling unit (users, user-prompt pairs, "

@@ -3,11 +3,21 @@
 Every model of :mod:`toolkit.models` is fitted the same way::
 
     from toolkit.models import fit, JudgeModel
-    result = fit(JudgeModel(), dataset, draws=1000, tune=1000, chains=2, seed=1)
+    result = fit(JudgeModel(), dataset, draws=1000, tune=1000, chains=4, seed=1)
     result.diagnostics.ok            # r-hat <= 1.01, bulk and tail ESS >= 400, no divergences
     result.summaries["raters"]       # tidy table: one row per rater, mean / sd / ci_low / ci_high
     result.ppc()                     # posterior predictive checks (observed vs replicated statistic)
 
+* **Chains** (4 by default) start from dispersed points, so r-hat can detect chains that have not mixed:
+  each chain starts halfway between a draw from the prior and the model's reference point (its
+  :meth:`~toolkit.models.interface.Model.initvals` hints, else PyMC's support point; scales on the log
+  scale, clipped), plus PyMC's uniform jitter on the unconstrained scale; the draws come from the fit's
+  seed (see :func:`dispersed_initvals`).
+* **Reproducibility**: the same data, model, seed and settings give bit-identical posteriors, whether the
+  PyTensor compile cache is cold or warm and whatever ``cores``. Sampling compiles with Numba's fast-math
+  flags off (:func:`reproducible_compilation`): with them on, a function compiled in the process and the
+  same function loaded from Numba's on-disk cache round differently (~1e-12), which NUTS amplifies into
+  different draws, so the first fit after a cold cache differed from every later one.
 * **BLAS threads**: sampling runs inside ``threadpoolctl.threadpool_limits(1)`` and with PyMC's
   ``blas_cores`` = number of parallel chains, so each chain uses one BLAS thread (forked chain processes
   inherit the parent's limit; spawned/forkserver ones get PyMC's per-worker limit).
@@ -43,18 +53,37 @@ from toolkit.models.posterior_cache import CachedFit, cache_key, entry_path, loa
 from toolkit.vocabulary import DEFAULT_SEED
 
 __all__ = [
+    "INIT_LOG_CLIP",
+    "INIT_PRIOR_WEIGHT",
+    "INIT_SCHEMES",
     "SAMPLERS",
     "FitResult",
     "SamplerUnavailableError",
     "available_samplers",
     "check_sampler",
+    "dispersed_initvals",
     "fit",
     "one_blas_thread",
+    "reproducible_compilation",
     "sample_model",
 ]
 
 #: Samplers :func:`fit` accepts; all but ``pymc`` need the optional ``samplers`` extra (or jax + numpyro).
 SAMPLERS = ("pymc", "nutpie", "numpyro")
+
+#: How chains start (:attr:`FitSettings.init <toolkit.models.interface.FitSettings>`): ``"prior"``, dispersed
+#: per-chain points (:func:`dispersed_initvals`, the default of the ``pymc`` sampler); ``"jitter"``, PyMC's
+#: jitter around the model's ``initvals`` hints; ``"sampler"``, whatever the external sampler does (nutpie and
+#: numpyro take no per-chain starting points).
+INIT_SCHEMES = ("prior", "jitter", "sampler")
+
+#: Weight of the prior draw in a chain's starting point (the rest is the model's reference point): halfway,
+#: so heavy prior tails (HalfNormal, LogNormal, Gamma scales) are tempered while chains stay far apart.
+INIT_PRIOR_WEIGHT = 0.5
+
+#: A positive variable starts within a factor ``exp(INIT_LOG_CLIP)`` of its reference value (before PyMC's
+#: jitter): a scale drawn near 0 or far in a tail would only slow the warm-up.
+INIT_LOG_CLIP = 2.0
 
 
 class SamplerUnavailableError(ImportError):
@@ -171,6 +200,84 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def reproducible_compilation() -> Iterator[None]:
+    """Compile PyTensor's Numba functions without fast-math flags while the block runs.
+
+    With PyTensor's default fast-math flags (``reassoc``, ``contract``, ``afn``, ...), a function Numba compiles
+    in this process and the same function loaded later from Numba's on-disk cache (``<base_compiledir>/numba``)
+    give results that differ in the last bits (log density ~1e-12 apart), and NUTS amplifies that into
+    different draws: the first fit after a cold compile cache differed from every later (warm) fit with the
+    same seed. Strict IEEE arithmetic makes both paths agree bit for bit; it costs no measurable speed on the
+    toolkit's models. ``PYTENSOR_FLAGS`` is extended too, so chain processes started with ``spawn`` or
+    ``forkserver`` (which recompile the sampler) use the same flag; forked ones inherit it.
+    """
+    import pytensor  # lazy: importing toolkit.models must not import PyTensor
+
+    flag = "numba__fastmath=False"
+    before = os.environ.get("PYTENSOR_FLAGS")
+    os.environ["PYTENSOR_FLAGS"] = f"{before},{flag}" if before else flag
+    try:
+        with pytensor.config.change_flags(numba__fastmath=False):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTENSOR_FLAGS", None)
+        else:
+            os.environ["PYTENSOR_FLAGS"] = before
+
+
+def dispersed_initvals(
+    pm_model: Any, hints: dict[str, Any] | None = None, weight: float = INIT_PRIOR_WEIGHT
+) -> dict[str, Any]:
+    """Per-chain dispersed starting points, as PyMC ``initvals`` (symbolic, one expression per free variable).
+
+    Each free variable starts between the model's reference point ``ref`` and a draw ``prior`` from its prior
+    (parents drawn first, so hierarchies are coherent): ``ref + weight * (prior - ref)``, or for a positive
+    variable (log transform) the same mix on the log scale, its ratio to ``ref`` kept within
+    ``exp(+-INIT_LOG_CLIP)`` (HalfNormal draws near 0, LogNormal tails). The reference point is the ``hints``
+    (:meth:`Model.initvals <toolkit.models.interface.Model.initvals>`, e.g. the judge model's "raters are
+    decent" start), an ``initval`` given in the model, else PyMC's support point. The other supports
+    (interval, zero-sum, ordered once the draw is sorted) are convex, so every start is valid. The expressions
+    hold random draws: PyMC's initial-point function reseeds them from each chain's seed, so the chains start
+    apart yet reproducibly (one compilation for all chains, unlike a list of per-chain dicts).
+
+    Parameters
+    ----------
+    pm_model : pymc.Model
+        The built model.
+    hints : dict, optional
+        Reference values by variable name.
+    weight : float
+        Weight of the prior draw (0: every chain starts at the reference point).
+    """
+    import pytensor.tensor as pt
+    from pymc.distributions.transforms import LogTransform, Ordered
+    from pymc.initial_point import convert_str_to_rv_dict, make_initial_point_expression
+
+    rvs = list(pm_model.free_RVs)
+    transforms = pm_model.rvs_to_transforms
+    ref_strategies = {**pm_model.rvs_to_initial_values, **convert_str_to_rv_dict(pm_model, hints or {})}
+    refs = make_initial_point_expression(
+        free_rvs=rvs, rvs_to_transforms=transforms, initval_strategies=ref_strategies
+    )
+    # raw draws (no transform round trip, which would turn an unordered draw of an ordered variable into NaN)
+    priors = make_initial_point_expression(
+        free_rvs=rvs, rvs_to_transforms={}, initval_strategies=dict.fromkeys(rvs, "prior")
+    )
+    out: dict[str, Any] = {}
+    for rv, ref, prior in zip(rvs, refs, priors, strict=True):
+        transform = transforms.get(rv)
+        if isinstance(transform, Ordered):
+            prior = pt.sort(prior, axis=-1)
+        if isinstance(transform, LogTransform):
+            shift = pt.clip(weight * (pt.log(prior) - pt.log(ref)), -INIT_LOG_CLIP, INIT_LOG_CLIP)
+            out[rv.name] = ref * pt.exp(shift)
+        else:
+            out[rv.name] = ref + weight * (prior - ref)
+    return out
+
+
 def sample_model(
     model: Model,
     data: ModelData,
@@ -179,7 +286,11 @@ def sample_model(
     cores: int | None = None,
     progressbar: bool = False,
 ) -> Any:
-    """Build the PyMC model and sample it (one BLAS thread per chain); return the DataTree."""
+    """Build the PyMC model and sample it (one BLAS thread per chain); return the DataTree.
+
+    Chains start as ``settings.init`` says (:data:`INIT_SCHEMES`); compilation is reproducible
+    (:func:`reproducible_compilation`).
+    """
     import pymc as pm  # lazy: importing toolkit.models must not import PyMC
 
     check_sampler(settings.sampler)
@@ -196,12 +307,16 @@ def sample_model(
         "compute_convergence_checks": False,  # we run our own, see diagnose()
         "nuts": {"target_accept": settings.target_accept},
     }
-    init = model.initvals(data)
-    if init is not None:
-        kwargs["initvals"] = init
+    allowed = ("prior", "jitter") if settings.sampler == "pymc" else ("sampler",)
+    if settings.init not in allowed:
+        raise ValueError(
+            f"init={settings.init!r} does not apply to sampler {settings.sampler!r}; use one of {allowed}"
+        )
+    hints = model.initvals(data)
     if settings.sampler == "pymc":
+        kwargs["init"] = "jitter+adapt_diag"  # jitter: PyMC's retry when a start has no finite density
         kwargs["blas_cores"] = n_cores  # PyMC divides this among the workers: 1 thread per chain
-    with one_blas_thread(), warnings.catch_warnings():
+    with one_blas_thread(), reproducible_compilation(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*rhat statistic.*")
         warnings.filterwarnings("ignore", message=".*effective sample size.*")
         warnings.filterwarnings("ignore", message=".*running at least 4 chains.*")
@@ -210,7 +325,11 @@ def sample_model(
         warnings.filterwarnings(
             "ignore", message=".*multi-threaded, use of fork.*", category=DeprecationWarning
         )
-        with model.build(data):
+        with model.build(data) as pm_model:
+            if settings.init == "prior":
+                kwargs["initvals"] = dispersed_initvals(pm_model, hints)
+            elif hints is not None:
+                kwargs["initvals"] = hints
             idata = pm.sample(**kwargs)
     return idata
 
@@ -221,10 +340,11 @@ def fit(
     *,
     draws: int = 1000,
     tune: int = 1000,
-    chains: int = 2,
+    chains: int = 4,
     seed: int = DEFAULT_SEED,
     sampler: str = "pymc",
     target_accept: float | None = None,
+    init: str | None = None,
     cache: bool = True,
     cache_root: str | os.PathLike | None = None,
     cores: int | None = None,
@@ -242,12 +362,17 @@ def fit(
         ``hash`` is the data hash).
     draws, tune, chains : int
         Posterior draws and tuning steps per chain; number of chains (run in parallel on up to ``cores``).
+        Four chains by default: r-hat compares chains, and with dispersed starts four give it a fair chance to
+        catch a chain that has not mixed.
     seed : int
-        Random seed (the fit is reproducible given the seed and sampler).
+        Random seed: the same data, settings and seed give bit-identical draws (cold or warm compile cache,
+        any ``cores``).
     sampler : {"pymc", "nutpie", "numpyro"}
         NUTS implementation; ``nutpie`` / ``numpyro`` need the optional packages.
     target_accept : float, optional
         NUTS target acceptance (default: the model's ``default_target_accept``).
+    init : {"prior", "jitter", "sampler"}, optional
+        How chains start (see :data:`INIT_SCHEMES`; default ``"prior"`` with pymc, ``"sampler"`` otherwise).
     cache : bool
         Read and write the on-disk cache (``False``: always refit, store nothing).
     cache_root : path, optional
@@ -275,6 +400,8 @@ def fit(
     if target_accept is None:
         target_accept = model.default_target_accept
     check_sampler(sampler)
+    if init is None:
+        init = "prior" if sampler == "pymc" else "sampler"
     settings = FitSettings(
         draws=int(draws),
         tune=int(tune),
@@ -282,6 +409,7 @@ def fit(
         seed=int(seed),
         sampler=sampler,
         target_accept=float(target_accept),
+        init=init,
     )
     ds: Dataset | None = None
     data: ModelData | None = None

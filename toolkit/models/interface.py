@@ -83,7 +83,13 @@ class ModelData:
 
 @attrs.frozen
 class FitSettings:
-    """Sampler settings of a fit (all part of the cache key)."""
+    """Sampler settings of a fit (all part of the cache key).
+
+    ``init`` is how the chains start (:data:`toolkit.models.fitting.INIT_SCHEMES`): ``"prior"`` (dispersed
+    per-chain points, the default of the ``pymc`` sampler), ``"jitter"`` (PyMC's jitter around the model's
+    ``initvals``) or ``"sampler"`` (an external sampler's own). Fits cached before the field existed started
+    with ``"jitter"`` and compiled with fast-math; they are not served (posterior cache layout 3).
+    """
 
     draws: int
     tune: int
@@ -91,6 +97,7 @@ class FitSettings:
     seed: int
     sampler: str
     target_accept: float
+    init: str = "prior"
 
 
 _REGISTRY: dict[str, type[Model]] = {}

@@ -221,8 +221,9 @@ class JudgeModel(Model):
         return model
 
     def initvals(self, data: ModelData) -> dict[str, Any] | None:
-        # start near "raters are decent, prevalence is low"; the positive separation already rules out the
-        # mirrored mode, this only shortens the warm-up
+        # the reference point of the chains' dispersed starts (toolkit.models.fitting.dispersed_initvals): "raters
+        # are decent, prevalence is low"; the positive separation already rules out the mirrored mode, pulling
+        # the prior draws halfway here only keeps the starts away from uninformative raters (a slower warm-up)
         return {"level": -1.0, "separation": np.full(len(data.coords["group"]), 3.0)}
 
     def diagnostic_vars(self, idata: Any) -> list[str]:

@@ -5,9 +5,10 @@ Layout
 A fit is stored under ``$RECENTER_CACHE_DIR`` (default ``~/.cache/recenter-toolkit``, see
 :func:`toolkit.cache.cache_dir`) in ``models/<model name>/<key>/``, where ``key`` (:func:`cache_key`) is the
 SHA-256 of (data hash, model name, model version, model options, draws, tune, chains, seed, sampler,
-target_accept). An entry holds each ArviZ group as a NetCDF-3 file (``groups/<group>.nc``, written with the
-scipy engine because no NetCDF-4 library is a dependency; attributes are kept as JSON), each summary table
-as Parquet (exact float round trip) and ``meta.json`` (diagnostics, settings, timings, versions).
+target_accept, init: every field of :class:`~toolkit.models.interface.FitSettings`). An entry holds each
+ArviZ group as a NetCDF-3 file (``groups/<group>.nc``, written with the scipy engine because no NetCDF-4
+library is a dependency; attributes are kept as JSON), each summary table as Parquet (exact float round
+trip) and ``meta.json`` (diagnostics, settings, timings, versions).
 
 Concurrency and kill safety
 ---------------------------
@@ -44,8 +45,10 @@ __all__ = ["CACHE_LAYOUT", "CachedFit", "cache_key", "clear_cache", "entry_path"
 
 #: Version of the on-disk layout of an entry (part of every key; bump when the layout or the content of the
 #: stored summaries changes). 2: summaries no longer carry the paper's reference numbers (they live
-#: with the analyses), so entries written by layout 1 are not served.
-CACHE_LAYOUT = "2"
+#: with the analyses), so entries written by layout 1 are not served. 3: the settings record how chains
+#: start (``FitSettings.init``; dispersed starts by default) and sampling compiles without fast-math
+#: (bit-reproducible draws), so the draws of layout-2 entries are no longer what a fit gives.
+CACHE_LAYOUT = "3"
 
 
 @attrs.frozen

@@ -68,7 +68,8 @@ def _recovery_table(fit: Any, truth: dict) -> pd.DataFrame:
             [tr["raters"][r][keys[q]] for r in HUMANS]
         )
         lo, hi = eti(diff)
-        rows.append((f"{q} llm - human", "", true, lo, hi))
+        lo99, hi99 = eti(diff, 0.995)
+        rows.append((f"{q} llm - human", "", true, lo, hi, lo99, hi99))
     lo, hi = eti(draws_of(fit.idata, "sd_shared"))
     rows += [
         ("sd_shared", g, tr["sd_shared"][g], lo[i], hi[i]) for i, g in enumerate(fit.data.coords["group"])
@@ -76,8 +77,10 @@ def _recovery_table(fit: Any, truth: dict) -> pd.DataFrame:
     for v in ("mu", "sd_prompt"):
         lo, hi = eti(draws_of(fit.idata, v))
         rows.append((v, "", tr[v], lo, hi))
-    t = pd.DataFrame(rows, columns=["parameter", "which", "truth", "low90", "high90"])
+    rows = [r if len(r) == 7 else (*r, np.nan, np.nan) for r in rows]
+    t = pd.DataFrame(rows, columns=["parameter", "which", "truth", "low90", "high90", "low995", "high995"])
     t["covered"] = (t["low90"] <= t["truth"]) & (t["truth"] <= t["high90"])
+    t["covered995"] = (t["low995"] <= t["truth"]) & (t["truth"] <= t["high995"])
     return t
 
 
@@ -85,9 +88,10 @@ def _check_recovery(fit: Any, truth: dict, min_coverage: float) -> pd.DataFrame:
     t = _recovery_table(fit, truth)
     misses = t[~t["covered"]]
     assert t["covered"].mean() >= min_coverage, f"90% intervals missed:\n{misses}"
-    # the headline contrasts must be recovered
+    # the headline contrasts must be recovered: inside their 99.5% interval (one independent draw misses a 90%
+    # interval one time in ten; how often the 95% interval covers is the coverage-judge study's job)
     key = t[t["parameter"].isin(["sens llm - human", "spec llm - human"])]
-    assert key["covered"].all(), key
+    assert key["covered995"].all(), key
     return t
 
 

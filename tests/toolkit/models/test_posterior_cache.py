@@ -69,11 +69,13 @@ def test_cache_key_covers_data_model_and_sampler_settings() -> None:
 def test_cache_key_is_stable_across_releases() -> None:
     """Entries stored before keep being found: the key of a fixed input changes only with CACHE_LAYOUT (the
     layout-1 value was computed with the key function of the single-module base.py this module was split
-    from; layout 2 drops summaries that carried the paper's numbers)."""
+    from; layout 2 drops summaries that carried the paper's numbers; layout 3 adds the chains' start scheme and
+    strict-IEEE compilation)."""
     s = FitSettings(300, 300, 2, 3, "pymc", 0.9)
     expected = {
         "1": "6a1cf6289b390f852db953398b2ee74a5e5602d50aeb68ebbab942c16d8d6a68",
         "2": "a1b6d6e441a16629b1ab0ffe558773f64341f983f5ee8d3f795a18a9055ff926",
+        "3": "36c5ea88cd6f342429b66d97164ece8d84c66b3f38fed388e63f40c927833a23",
     }
     assert cache_key(YesRateModel(), "a" * 64, s) == expected[CACHE_LAYOUT]
 

@@ -28,7 +28,7 @@ from toolkit.models.rating_posterior import RatingParameters, noise_sd_from_scal
 def _no_noise_study(tmp_path_factory: pytest.TempPathFactory, small: bool, seed: int) -> tuple[Any, dict]:
     from toolkit.simulate import SimulationConfig, simulate
 
-    config = SimulationConfig.small() if small else SimulationConfig()
+    config = attrs.evolve(SimulationConfig.small() if small else SimulationConfig(), balanced=False)
     s3 = config.stage3
     config = attrs.evolve(config, stage3=attrs.evolve(s3, sd_judge_noise={k: 0.0 for k in s3.sd_judge_noise}))
     study = simulate(config, seed=seed)
