@@ -136,10 +136,11 @@ _RUNTIME: dict[str, Study] = {}
 
 def study_family(prefix: str, models: Sequence[str], run: RunFunction, design: Mapping[str, Any], *,
                  summarize: Callable[[pd.DataFrame, Mapping[str, Any]], pd.DataFrame] | None = None,
-                 description: str = "", version: str = "1") -> dict[str, Study]:
+                 description: str = "", version: str = "1",
+                 versions: Mapping[str, str] | None = None) -> dict[str, Study]:
     """One :class:`Study` per model, named ``<prefix>-<model>``, whose design is ``design`` with ``model`` set.
 
-    ``description`` may contain ``{model}``.
+    ``description`` may contain ``{model}``; ``versions`` overrides ``version`` for some models.
 
     Examples
     --------
@@ -151,7 +152,7 @@ def study_family(prefix: str, models: Sequence[str], run: RunFunction, design: M
     """
     return {
         f"{prefix}-{m}": Study(
-            name=f"{prefix}-{m}", version=version, run=run, design={**design, "model": m},
+            name=f"{prefix}-{m}", version=(versions or {}).get(m, version), run=run, design={**design, "model": m},
             summarize=summarize, description=description.format(model=m),
         )  # fmt: skip
         for m in models

@@ -79,18 +79,37 @@ def draw_parameters(
 ) -> dict[str, np.ndarray]:
     """One draw of every free variable and deterministic of ``pm_model`` from its prior.
 
+    Variables with an ordered transform are drawn from the prior restricted to increasing values (by
+    rejection), which is the model's prior; PyMC's forward sampler alone would give unordered values.
+
     ``shared`` free variables with a leading submodel dimension take the first submodel's value in every
     submodel; ``prior_shift`` adds a constant to free variables. Deterministics are recomputed after either.
     """
     import pymc as pm
     import xarray as xr
 
+    from pymc.distributions.transforms import Ordered
+
     free, det = _free_and_deterministic(pm_model)
+    # An ordered transform restricts the prior to the ordered cone (e.g. the rating model's cutpoints), but
+    # forward sampling ignores transforms and draws unordered values. The restricted prior is drawn by
+    # rejection: the first of a batch of forward draws whose ordered variables are all increasing.
+    ordered = [rv.name for rv in pm_model.free_RVs if isinstance(pm_model.rvs_to_transforms.get(rv), Ordered)]
+    n_try = 400 if ordered else 1
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Potential.*")
-        prior = pm.sample_prior_predictive(draws=1, model=pm_model, var_names=free + det, random_seed=seed)
+        prior = pm.sample_prior_predictive(draws=n_try, model=pm_model, var_names=free + det, random_seed=seed)
     group = prior["prior"]
-    params = {v: np.asarray(group[v].values)[0, 0] for v in free + det}
+    pick = 0
+    if ordered:
+        ok = np.ones(n_try, dtype=bool)
+        for v in ordered:
+            x = np.asarray(group[v].values)[0]
+            ok &= (np.diff(x, axis=-1) > 0).reshape(n_try, -1).all(axis=1)
+        if not ok.any():
+            raise RuntimeError(f"no ordered prior draw of {ordered} in {n_try} tries")
+        pick = int(np.argmax(ok))
+    params = {v: np.asarray(group[v].values)[0, pick] for v in free + det}
     changed = False
     for v in shared:
         if v in params and np.ndim(params[v]) >= 1:
@@ -217,6 +236,8 @@ def summarize(results: pd.DataFrame, design: Mapping[str, Any]) -> pd.DataFrame:
 
 
 #: One SBC study per model, by registry name.
+#: Version 2 of sbc-rating: the truths of the ordered cutpoints come from the ordered prior (version 1 drew
+#: them unordered, which SBC itself exposed: the outer cutpoints' ranks piled up at the ends).
 STUDIES: dict[str, Study] = study_family(
     "sbc",
     ("judge", "extraction", "rating", "correlation"),
@@ -224,6 +245,7 @@ STUDIES: dict[str, Study] = study_family(
     DESIGN,
     summarize=summarize,
     description="simulation-based calibration of the {model} model (prior draws, reduced design)",
+    versions={"rating": "2"},
 )
 STUDY_JUDGE = STUDIES["sbc-judge"]
 STUDY_EXTRACTION = STUDIES["sbc-extraction"]

@@ -81,3 +81,13 @@ def test_sbc_flags_a_wrong_prior_and_passes_the_right_one(tmp_path) -> None:
     assert not v_wrong.loc["sd_user", "inside_familywise"]
     assert (wrong[RANK_PREFIX + "sd_user"] == 9).all()
     assert v_right["inside_familywise"].all(), v_right[~v_right["inside_familywise"]]
+
+
+def test_ordered_variables_are_drawn_from_the_ordered_prior() -> None:
+    """PyMC's forward sampler ignores the ordered transform (it drew unordered cutpoints, and SBC flagged the
+    rating model's outer cutpoints); the truths must come from the prior restricted to increasing values."""
+    model = get_model("rating")
+    pm_model = model.build(design_data(model, 0.1, 1))
+    for seed in range(8):
+        params = draw_parameters(model, pm_model, seed)
+        assert np.all(np.diff(params["cutpoints_rel"]) > 0) and np.all(np.diff(params["cutpoints"]) > 0)
