@@ -66,14 +66,15 @@ def test_ranks_count_draws_below_the_truth() -> None:
 
 @pytest.mark.filterwarnings("ignore")
 def test_sbc_flags_a_wrong_prior_and_passes_the_right_one(tmp_path) -> None:
-    """Five replications of the extraction model on a tiny design, each a real PyMC fit. With the truths of
+    """Four replications of the extraction model on a tiny design, each a real PyMC fit. With the truths of
     the users' SD drawn from its HalfNormal(1) prior shifted by +5 (the fit keeps HalfNormal(1), which pulls
     the posterior of ~8 users' spread far below the truth), SBC flags ``sd_user``; with the model's own
     prior it flags nothing."""
     study = get_study("sbc-extraction")
-    seeds = range(1, 6)
-    right = run_study(study, TINY, seeds, cache_dir=tmp_path)
-    wrong = run_study(study, {**TINY, "prior_shift": {"sd_user": 5.0}}, seeds, cache_dir=tmp_path)
+    seeds = range(1, 5)
+    # two local workers: the same process-pool path as `recenter calibrate --workers 2`, and half the wait
+    right = run_study(study, TINY, seeds, cache_dir=tmp_path, workers=2)
+    wrong = run_study(study, {**TINY, "prior_shift": {"sd_user": 5.0}}, seeds, cache_dir=tmp_path, workers=2)
     ranks = [c for c in right if c.startswith(RANK_PREFIX)]
     assert ranks and all(right[c].between(0, 9).all() for c in ranks)
     v_right = summarize(right, {**study.design, **TINY}).set_index("parameter")
