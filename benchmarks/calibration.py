@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd  # noqa: E402
 
 from toolkit.replication import get_study, run_study  # noqa: E402
+from toolkit.studies.model_coverage import truths  # noqa: E402
 from toolkit.studies.rank_ecdf import RANK_PREFIX, rank_band, rank_counts  # noqa: E402
 
 MODELS = ("judge", "extraction", "rating", "correlation")
@@ -150,7 +151,8 @@ def main() -> int:
         lines += ["## Simulation-based calibration", "", markdown(pd.DataFrame(sbc_rows)), ""]
     if cov_rows:
         lines += ["## Coverage of 95% intervals (independent simulated studies)", "",
-                  markdown(pd.DataFrame(cov_rows)), ""]  # fmt: skip
+                  markdown(pd.DataFrame(cov_rows)), "", "True values compared with:", ""]  # fmt: skip
+        lines += [f"- {m}: {truths({'model': m})}" for m in dict.fromkeys(r["model"] for r in cov_rows)] + [""]
     (args.out / "CALIBRATION.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0
