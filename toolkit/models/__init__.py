@@ -36,6 +36,8 @@ _LAZY: dict[str, str] = {
     # fitting and its parts (no PyMC at import)
     "fit": "toolkit.models.fitting",
     "FitResult": "toolkit.models.fitting",
+    "load_fit": "toolkit.models.fitting",
+    "SavedFitError": "toolkit.models.saved_fit",
     "SamplerUnavailableError": "toolkit.models.fitting",
     "available_samplers": "toolkit.models.fitting",
     "FitSettings": "toolkit.models.interface",

@@ -50,6 +50,7 @@ from toolkit.dataset import Dataset, load_dataset
 from toolkit.models.diagnostics import Diagnostics, diagnose, report
 from toolkit.models.interface import FitSettings, Model, ModelData, get_model
 from toolkit.models.posterior_cache import CachedFit, cache_key, entry_path, load, root_dir, store
+from toolkit.models.saved_fit import read_fit_file, write_fit_file
 from toolkit.vocabulary import DEFAULT_SEED
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "check_sampler",
     "dispersed_initvals",
     "fit",
+    "load_fit",
     "one_blas_thread",
     "reproducible_compilation",
     "sample_model",
@@ -156,6 +158,79 @@ class FitResult:
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.summaries[table]
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save the fit as one netCDF-4 file that plain ArviZ opens (``az.from_netcdf``); see :func:`load_fit`.
+
+        Examples
+        --------
+        >>> result = fit("extraction", draws=200, tune=200)  # doctest: +SKIP
+        >>> path = result.save("extraction_fit.nc")  # doctest: +SKIP
+        >>> load_fit(path).summaries.keys() == result.summaries.keys()  # doctest: +SKIP
+        True
+        """
+        meta = {
+            "model": self.model.name,
+            "model_version": type(self.model).version,
+            "options": self.model.options(),
+            "settings": attrs.asdict(self.settings),
+            "data_hash": self.data_hash,
+            "fit_wall_time": float(self.fit_wall_time),
+        }
+        return write_fit_file(self.idata, meta, self.summaries, path)
+
+    def with_dataset(self, dataset: Dataset | str | os.PathLike) -> FitResult:
+        """This fit with the dataset it was fitted to attached (for :meth:`ppc` after :func:`load_fit`).
+
+        Raises
+        ------
+        ValueError
+            The dataset's hash differs from the fitted data's hash.
+        """
+        ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
+        found = self.model.data_hash(ds)
+        if found != self.data_hash:
+            raise ValueError(f"dataset {ds.path} is not the data this fit was made from (hash {found[:12]}...)")
+        return attrs.evolve(self, dataset=ds, data=None)
+
+
+def load_fit(path: str | os.PathLike) -> FitResult:
+    """Load a fit saved by :meth:`FitResult.save`; diagnostics are recomputed with the current bar.
+
+    The model is rebuilt from its name and options; a different model version (its math changed since the
+    fit) is a warning, the draws load as saved. Attach the dataset with :meth:`FitResult.with_dataset` to
+    run ``ppc()``.
+
+    Raises
+    ------
+    toolkit.models.saved_fit.SavedFitError
+        Not a saved fit of this toolkit (or of another format version).
+
+    Examples
+    --------
+    >>> result = load_fit("extraction_fit.nc")  # doctest: +SKIP
+    >>> result.diagnostics.ok  # doctest: +SKIP
+    True
+    """
+    tree, meta, summaries = read_fit_file(path)
+    model = get_model(meta["model"], **meta["options"])
+    if type(model).version != meta["model_version"]:
+        warnings.warn(
+            f"{path}: fitted with {meta['model']} model version {meta['model_version']}; this toolkit has "
+            f"version {type(model).version}. The draws load as saved.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return FitResult(
+        model=model,
+        idata=tree,
+        diagnostics=diagnose(tree, model.diagnostic_vars(tree)),
+        summaries=summaries,
+        settings=FitSettings(**meta["settings"]),
+        data_hash=meta["data_hash"],
+        wall_time=0.0,
+        fit_wall_time=float(meta["fit_wall_time"]),
+    )
 
 
 def check_sampler(sampler: str) -> None:
