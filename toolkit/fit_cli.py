@@ -88,7 +88,9 @@ def _ppc_plot(ppc: pd.DataFrame, title: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ok = ppc[ppc["defined"].astype(bool) & (ppc["rep_sd"] > 0)]
-    labels = [" ".join(str(v) for v in row if pd.notna(v) and v != "") for row in ok[_label_columns(ok)].values]
+    labels = [
+        " ".join(str(v) for v in row if pd.notna(v) and v != "") for row in ok[_label_columns(ok)].values
+    ]
     z = ((ok["observed"] - ok["rep_mean"]) / ok["rep_sd"]).to_numpy()
     fig, ax = plt.subplots(figsize=(7, 0.28 * max(len(z), 4) + 1.2))
     y = np.arange(len(z))
@@ -106,7 +108,17 @@ def _ppc_plot(ppc: pd.DataFrame, title: str, path: Path) -> None:
 
 
 def _label_columns(ppc: pd.DataFrame) -> list[str]:
-    stats = {"observed", "rep_mean", "rep_sd", "rep_low", "rep_high", "p_value", "within_ci", "defined", "note"}
+    stats = {
+        "observed",
+        "rep_mean",
+        "rep_sd",
+        "rep_low",
+        "rep_high",
+        "p_value",
+        "within_ci",
+        "defined",
+        "note",
+    }
     return [c for c in ppc.columns if c not in stats]
 
 
@@ -141,7 +153,10 @@ def write_fit_outputs(result: Any, out: Path, *, data_path: str, simulated: bool
         "model_version": type(result.model).version,
         "options": result.model.options(),
         "data": {"path": data_path, "hash": result.data_hash, "simulated": simulated},
-        "settings": {k: getattr(result.settings, k) for k in ("draws", "tune", "chains", "seed", "sampler", "target_accept", "init")},
+        "settings": {
+            k: getattr(result.settings, k)
+            for k in ("draws", "tune", "chains", "seed", "sampler", "target_accept", "init")
+        },
         "diagnostics": {
             "ok": bool(d.ok),
             "max_r_hat": float(d.max_r_hat),
@@ -155,7 +170,9 @@ def write_fit_outputs(result: Any, out: Path, *, data_path: str, simulated: bool
         "outputs": sorted(p.name for p in written.values()),
     }
     written["provenance"] = out / f"{name}_provenance.json"
-    written["provenance"].write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    written["provenance"].write_text(
+        json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return written
 
 
@@ -186,7 +203,9 @@ def run(args: argparse.Namespace) -> int:
             cache=not args.no_cache,
             progressbar=progress,
         )
-    written = write_fit_outputs(result, Path(args.out), data_path=os.fspath(data_path), simulated=ds.is_simulated)
+    written = write_fit_outputs(
+        result, Path(args.out), data_path=os.fspath(data_path), simulated=ds.is_simulated
+    )
     # a missed bar was already logged with its remedy (toolkit.models.diagnostics.report)
     print(f"{args.model}: {'converged' if result.diagnostics.ok else 'CONVERGENCE BAR MISSED'}")
     for path in written.values():

@@ -190,7 +190,9 @@ class FitResult:
         ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
         found = self.model.data_hash(ds)
         if found != self.data_hash:
-            raise ValueError(f"dataset {ds.path} is not the data this fit was made from (hash {found[:12]}...)")
+            raise ValueError(
+                f"dataset {ds.path} is not the data this fit was made from (hash {found[:12]}...)"
+            )
         return attrs.evolve(self, dataset=ds, data=None)
 
 

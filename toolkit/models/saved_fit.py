@@ -45,7 +45,9 @@ def _table_to_json(df: pd.DataFrame) -> dict[str, Any]:
     data = {}
     for col, name in zip(df.columns, cols, strict=True):
         values = df[col].to_numpy(dtype=object)
-        data[name] = [None if (v is None or (isinstance(v, float) and np.isnan(v))) else _plain(v) for v in values]
+        data[name] = [
+            None if (v is None or (isinstance(v, float) and np.isnan(v))) else _plain(v) for v in values
+        ]
     return {
         "columns": cols,
         "dtypes": [str(df[c].dtype) for c in df.columns],
@@ -74,7 +76,9 @@ def _table_from_json(table: dict[str, Any]) -> pd.DataFrame:
     return df
 
 
-def write_fit_file(idata: Any, meta: dict[str, Any], summaries: dict[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+def write_fit_file(
+    idata: Any, meta: dict[str, Any], summaries: dict[str, pd.DataFrame], path: str | os.PathLike
+) -> Path:
     """Write a fit's DataTree, its metadata and summary tables to one netCDF-4 file; return the path.
 
     The file is written next to its destination and renamed into place, so an interrupted save leaves the

@@ -34,7 +34,9 @@ def test_rank_plot_skips_long_vectors(extraction_small: Any) -> None:
 def test_arguments() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    args = parser.parse_args(["judge", "--out", "x", "--chains", "2", "--option", "n_quad=30", "--no-progress"])
+    args = parser.parse_args(
+        ["judge", "--out", "x", "--chains", "2", "--option", "n_quad=30", "--no-progress"]
+    )
     assert (args.model, args.chains, args.option, args.progress) == ("judge", 2, ["n_quad=30"], False)
     with pytest.raises(SystemExit) as exc:
         parser.parse_args(["nomodel", "--out", "x"])
