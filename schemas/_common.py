@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_MAJOR, SCHEMA_MINOR = (int(p) for p in SCHEMA_VERSION.split("."))
 
 
@@ -78,11 +78,37 @@ def optional_unit_interval(instance: Any, attribute: attrs.Attribute, value: Any
 
 
 def rating_1_to_5(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    """Stage-3 ratings: an integer 1..5 (1 much worse, 3 no difference, 5 much better)."""
+    """Stage-3 ratings of schema 1.0: an integer 1..5 (1 much worse, 3 no difference, 5 much better)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"must be an integer 1..5, got {type(value).__name__}")
     if not 1 <= value <= 5:
         raise ValueError(f"must be an integer 1..5, got {value!r}")
+
+
+def rating_integer(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """Stage-3 ratings from schema 1.1: an integer on the dataset's declared rating scale.
+
+    The record alone cannot know the scale: the manifest declares it (``rating_scale``, default 1..5) and the
+    views and the validator check each rating against it. A schema 1.0 rating is 1..5 (its migration says so).
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"must be an integer, got {type(value).__name__}")
+
+
+def optional_non_empty(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """An optional name (e.g. a rater's group): null, or a non-empty string."""
+    if value is not None:
+        non_empty(instance, attribute, value)
+
+
+def optional_grade(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """A graded label: null, or an integer >= 0 (0 = not relevant; the manifest may declare the scale)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"must be an integer >= 0 or null, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"must be an integer >= 0 or null, got {value!r}")
 
 
 def schema_version(instance: Any, attribute: attrs.Attribute, value: Any) -> None:

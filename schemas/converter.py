@@ -166,6 +166,14 @@ def structure(data: Any, cls: str | type) -> Any:
     if data.get("schema_version") != migrations.CURRENT:
         try:
             data = migrations.upgrade(rt.name, data)
+        except migrations.OlderVersionError as exc:
+            # The record breaks a rule of its own version: report that, and the problems of its other fields, in
+            # diagnose's order (unknown fields first, value rules last).
+            bad = {f for f, _ in exc.errors}
+            others = [e for e in diagnose(rt.cls, exc.upgraded) if e[0] not in bad]
+            unknown = [e for e in exc.errors if e[1].startswith("unknown field")]
+            rules = [e for e in exc.errors if not e[1].startswith("unknown field")]
+            raise RecordError(unknown + others + rules) from None
         except RecordError as exc:
             # A missing or malformed version says nothing about the other fields: report their problems too
             # (a known older or newer version may have other fields legitimately, so only its version is reported).

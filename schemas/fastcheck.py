@@ -27,15 +27,19 @@ from schemas._common import (
     non_empty_str_tuple,
     optional_bool,
     optional_finite,
+    optional_grade,
+    optional_non_empty,
     optional_str,
     optional_unit_interval,
     rating_1_to_5,
+    rating_integer,
     schema_version,
     str_tuple,
     unit_interval,
 )
-from schemas.converter import converter
-from schemas.registry import RECORD_TYPES
+from schemas.converter import converter, structure
+from schemas.errors import RecordError
+from schemas.registry import RECORD_TYPES, TYPE_OF_CLASS
 
 __all__ = ["checker_source", "fast_checker"]
 
@@ -82,9 +86,19 @@ class _CheckerBuilder:
         needs_full = False
         for i, f in enumerate(fields):
             if f.name == "schema_version" and f.validator is schema_version:
-                # The current version exactly; anything else goes through migrations in schemas.structure.
+                # The current version; an older minor of the current major reads as it is unless its type has
+                # minor steps (then structuring decides); anything else goes through schemas.structure.
                 required.append((f.name, "v_version"))
-                terms.append("v_version == CURRENT")
+                as_is, added, stepped = _older_minors(TYPE_OF_CLASS[cls].name if cls in TYPE_OF_CLASS else None)
+                self.ns[f"VA_{fname}"], self.ns[f"VF_{fname}"] = as_is, added
+                self.ns[f"VS_{fname}"], self.ns["_full_record"] = stepped, _full_record
+                self.ns[f"N_{fname}"] = TYPE_OF_CLASS[cls].name if cls in TYPE_OF_CLASS else None
+                # type() first: the checker never raises, and a list or dict version is unhashable
+                terms.append(
+                    f"(v_version == CURRENT or type(v_version) is str and ((v_version in VA_{fname}"
+                    f" and VF_{fname}[v_version].isdisjoint(d))"
+                    f" or (v_version in VS_{fname} and _full_record(d, N_{fname}))))"
+                )
                 continue
             var = f"v{i}" if f.default is attrs.NOTHING else "v"
             try:
@@ -184,6 +198,9 @@ class _CheckerBuilder:
             unit_interval: f"0 <= {v} <= 1",
             optional_unit_interval: f"{v} is None or 0 <= {v} <= 1",
             rating_1_to_5: f"1 <= {v} <= 5",
+            rating_integer: "True",
+            optional_non_empty: f"{v} is None or ({v} and not {v}.isspace())",
+            optional_grade: f"{v} is None or {v} >= 0",
             non_empty_str_tuple: f"all(s and not s.isspace() for s in {v})",
         }
         try:
@@ -191,6 +208,9 @@ class _CheckerBuilder:
                 return known[validator], True
         except TypeError:  # an unhashable validator object
             pass
+        hook = getattr(validator, "fastcheck", None)
+        if isinstance(hook, str):  # a cross-field rule that states its own expression (``d`` is the raw dict)
+            return hook.format(v=v), True
         if type(validator).__name__ == "_InstanceOfValidator":
             # The structured value has the field's type already: enum members, tuples.
             expected = validator.type
@@ -219,6 +239,26 @@ def _full_structure(data: dict[str, Any], cls: type) -> bool:
     return True
 
 
+def _older_minors(name: str | None) -> tuple[frozenset[str], dict[str, frozenset[str]], frozenset[str]]:
+    """For record type ``name``, the older minor versions of the current major: those that read as they are
+    (with the fields added since, which such a record must not hold) and those with minor steps (a value filled
+    in, a rule of the older version), which :func:`schemas.structure` decides."""
+    if name is None:
+        return frozenset(), {}, frozenset()
+    older = {f"{migrations.SCHEMA_MAJOR}.{m}": m for m in range(migrations.SCHEMA_MINOR)}
+    stepped = frozenset(v for v, m in older.items() if migrations.has_minor_steps(name, m))
+    added = {v: migrations.added_since(name, m) for v, m in older.items() if v not in stepped}
+    return frozenset(added), added, stepped
+
+
+def _full_record(data: dict[str, Any], name: str) -> bool:
+    try:
+        structure(data, name)
+    except RecordError:
+        return False
+    return True
+
+
 _BUILDER = _CheckerBuilder()
 _CHECKERS: dict[str, Callable[[Any], bool]] = {}
 
@@ -234,8 +274,10 @@ def fast_checker(name: str) -> Callable[[Any], bool]:
     Returns
     -------
     callable
-        ``check(data) -> bool`` on a parsed JSON value. It never raises and builds no object; records of an
-        older schema version get False (they need migrating, which :func:`schemas.structure` does).
+        ``check(data) -> bool`` on a parsed JSON value. It never raises and builds no object. A valid record of
+        an older minor version of the current major gets True (its raw values mean what the migrated record
+        says: a new field absent is its default, e.g. a 1.0 rater's group is its kind), so schema 1.0 data keeps
+        the fast path; older majors get False (they need migrating, which :func:`schemas.structure` does).
         Built once per type, then cached.
     """
     if name not in _CHECKERS:

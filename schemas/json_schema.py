@@ -23,11 +23,14 @@ from schemas._common import (
     non_empty,
     non_empty_str_tuple,
     optional_finite,
+    optional_grade,
+    optional_non_empty,
     optional_unit_interval,
     rating_1_to_5,
     unit_interval,
 )
-from schemas.registry import record_type
+from schemas.migrations import ADDED_FIELDS
+from schemas.registry import TYPE_OF_CLASS, record_type
 
 __all__ = ["DIALECT", "json_schema", "schema_file_name", "schema_text"]
 
@@ -46,6 +49,8 @@ _VALIDATOR_KEYWORDS: dict[Any, dict[str, Any]] = {
     unit_interval: {"minimum": 0, "maximum": 1},
     optional_unit_interval: {"minimum": 0, "maximum": 1},
     rating_1_to_5: {"minimum": 1, "maximum": 5},
+    optional_non_empty: _STRING_NON_EMPTY,
+    optional_grade: {"minimum": 0},
 }
 
 # Cross-field rules that a per-field schema cannot say.
@@ -58,7 +63,35 @@ _EXTRA: dict[str, dict[str, Any]] = {
         "if": {"properties": {"label": {"const": "accepted"}}, "required": ["label"]},
         "then": {"properties": {"failure_mode": {"type": "null"}}},
     },
+    "RelevanceJudgment": {
+        "allOf": [
+            {"if": {"properties": {"grade": {"type": "integer", "minimum": 1}}, "required": ["grade"]},
+             "then": {"properties": {"relevant": {"const": True}}}},
+            {"if": {"properties": {"grade": {"const": 0}}, "required": ["grade"]},
+             "then": {"properties": {"relevant": {"const": False}}}},
+        ]
+    },
+    # Schema 1.0 knew one rating scale, 1..5 (schemas.migrations.OLDER_RULES); 1.1 declares it in the manifest.
+    "ResponseRating": {
+        "if": {"properties": {"schema_version": {"const": "1.0"}}, "required": ["schema_version"]},
+        "then": {"properties": {"rating": {"minimum": 1, "maximum": 5}}},
+    },
 }
+
+
+def _added_field_rules(cls: type) -> list[dict[str, Any]]:
+    """A field added in a later minor version is unknown in a record of an older one."""
+    rt = TYPE_OF_CLASS.get(cls)
+    rules = []
+    for (name, (major, minor)), fields in sorted(ADDED_FIELDS.items()):
+        if rt is None or name != rt.name or major != SCHEMA_MAJOR:
+            continue
+        older = [f"{major}.{m}" for m in range(minor)]
+        rules.append({
+            "if": {"properties": {"schema_version": {"enum": older}}, "required": ["schema_version"]},
+            "then": {"not": {"anyOf": [{"required": [f]} for f in fields]}},
+        })
+    return rules
 
 
 def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +146,11 @@ def _class_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
         "required": [f.name for f in fields if f.default is attrs.NOTHING],
         "additionalProperties": False,
     }
-    schema.update(_EXTRA.get(cls.__name__, {}))
+    extra = dict(_EXTRA.get(cls.__name__, {}))
+    added = _added_field_rules(cls)
+    if added:
+        extra = {"allOf": [*extra.pop("allOf", []), *([extra] if extra else []), *added]}
+    schema.update(extra)
     return schema
 
 

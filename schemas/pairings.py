@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from schemas._common import is_bool, non_empty, optional_finite, optional_str, version_field
+from schemas._common import is_bool, non_empty, optional_finite, optional_grade, optional_str, version_field
 
 __all__ = ["Prompt", "RelevanceJudgment"]
 
@@ -53,6 +53,10 @@ class RelevanceJudgment:
         A ranking score behind the judgment (e.g. BM25 or cosine similarity), when there is one.
     raw_answer : str or None
         The rater's raw answer as produced (e.g. an LLM's ``"YES"``), kept for audit.
+    grade : int or None
+        Graded relevance (schema 1.1), an integer >= 0 on the dataset's declared ``label_scale`` (e.g. 0 not,
+        1 somewhat, 2 very relevant); ``relevant`` must then say whether the grade is above 0. None when the
+        judgment is binary only.
     """
 
     user_id: str = attrs.field(validator=non_empty)
@@ -62,4 +66,15 @@ class RelevanceJudgment:
     relevant: bool = attrs.field(validator=is_bool)
     score: float | None = attrs.field(default=None, validator=optional_finite)
     raw_answer: str | None = attrs.field(default=None, validator=optional_str)
+    grade: int | None = attrs.field(default=None, validator=optional_grade)
     schema_version: str = version_field()
+
+    @grade.validator
+    def _grade_agrees(self, attribute: attrs.Attribute, value: int | None) -> None:
+        # Binary statistics read `relevant`, graded ones `grade`: the two must never contradict each other.
+        if value is not None and isinstance(self.relevant, bool) and (value > 0) is not self.relevant:
+            raise ValueError(f"grade {value} contradicts relevant={str(self.relevant).lower()} "
+                             "(grade 0 is not relevant, any grade above 0 is relevant)")
+
+    #: The same rule as an expression on the raw JSON values, for the generated fast checker.
+    _grade_agrees.fastcheck = '{v} is None or ({v} > 0) is d["relevant"]'  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import attrs
 
-from schemas._common import non_empty, non_empty_str_tuple, optional_str, version_field
+from schemas._common import non_empty, non_empty_str_tuple, optional_non_empty, optional_str, version_field
 
 __all__ = ["Rater", "RaterKind"]
 
@@ -38,6 +38,18 @@ class Rater:
         human-majority label); empty otherwise.
     description : str or None
         Free text (instructions used, training data of a reward model, ...).
+    group : str
+        The rater group the analyses compare and the models pool by (schema 1.1), e.g. ``"expert"`` and
+        ``"crowd"`` for two kinds of human annotators, ``"open-weight"`` and ``"closed-weight"`` for LLM
+        judges. Absent or null means the rater's kind (``"human"``, ``"llm"``, ...), which is what every
+        schema 1.0 rater is: a constructed or structured rater always holds a group.
+
+    Examples
+    --------
+    >>> Rater("h1", RaterKind.HUMAN).group
+    'human'
+    >>> Rater("e1", RaterKind.HUMAN, group="expert").group
+    'expert'
     """
 
     rater_id: str = attrs.field(validator=non_empty)
@@ -45,7 +57,14 @@ class Rater:
     model: str | None = attrs.field(default=None, validator=optional_str)
     derived_from: tuple[str, ...] = attrs.field(default=(), validator=non_empty_str_tuple)
     description: str | None = attrs.field(default=None, validator=optional_str)
+    group: str | None = attrs.field(default=None, validator=optional_non_empty)
     schema_version: str = version_field()
+
+    def __attrs_post_init__(self) -> None:
+        # "default: its kind", resolved once here so that every reader of a record sees a group; frozen, hence
+        # object.__setattr__ (the attrs idiom for a derived default).
+        if self.group is None:
+            object.__setattr__(self, "group", self.kind.value)
 
     @model.validator
     def _model_for_models(self, attribute: attrs.Attribute, value: str | None) -> None:

@@ -12,7 +12,7 @@ from schemas._common import (
     non_empty,
     optional_bool,
     optional_str,
-    rating_1_to_5,
+    rating_integer,
     str_tuple,
     version_field,
 )
@@ -77,14 +77,16 @@ class ResponseRating:
     rater_id : str
         A human annotator or an LLM judge.
     rating : int
-        1 much worse, 2 worse, 3 no difference, 4 better, 5 much better.
+        On the paper's scale 1 much worse, 2 worse, 3 no difference, 4 better, 5 much better. From schema 1.1
+        any integer scale the dataset declares in its manifest (``rating_scale``, e.g. 1..7; default 1..5),
+        which the views and the validator check; a schema 1.0 rating is 1..5.
     """
 
     personalized_response_id: str = attrs.field(validator=non_empty)
     generic_response_id: str = attrs.field(validator=non_empty)
     attribute_id: str = attrs.field(validator=non_empty)
     rater_id: str = attrs.field(validator=non_empty)
-    rating: int = attrs.field(validator=rating_1_to_5)
+    rating: int = attrs.field(validator=rating_integer)
     schema_version: str = version_field()
 
 

@@ -16,12 +16,17 @@ Examples
 True
 >>> is_mentioned("a1", ("a1", "a2"), None), is_mentioned("a3", None, True), is_mentioned("a3", None, None)
 (True, True, False)
+>>> declared_scale({"rating_scale": {"min": 1, "max": 7}}, "rating_scale", RATING_SCALE)
+(1, 2, 3, 4, 5, 6, 7)
+>>> declared_scale({}, "rating_scale", RATING_SCALE)
+(1, 2, 3, 4, 5)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +47,8 @@ __all__ = [
     "METHOD_KINDS",
     "EXTRACTION_LABELS",
     "RATING_SCALE",
+    "SCALE_KEYS",
+    "MAX_SCALE_CATEGORIES",
     "ITEM_KEY",
     "ITEM_SEPARATOR",
     "CELL_SEPARATOR",
@@ -49,6 +56,8 @@ __all__ = [
     "in_order",
     "natural_key",
     "is_mentioned",
+    "declared_scale",
+    "parse_scale",
 ]
 
 #: The seed of every command and of the bundled simulated sample (the paper's arXiv date, 2026-06-06).
@@ -79,8 +88,16 @@ METHOD_KINDS: tuple[str, ...] = (LLM, BASELINE)
 #: Stage-1 labels in the paper's order.
 EXTRACTION_LABELS: tuple[str, ...] = tuple(label.value for label in ExtractionLabel)
 
-#: The stage-3 rating scale (personalized vs generic response; 3 = no better, 4-5 = better).
+#: The stage-3 rating scale (personalized vs generic response; 3 = no better, 4-5 = better): the default when a
+#: dataset's manifest declares no ``rating_scale``.
 RATING_SCALE: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+#: Scales a (schema 1.1) manifest may declare, each ``{"min": int, "max": int}``: ``rating_scale``, the stage-3
+#: ratings (default :data:`RATING_SCALE`); ``label_scale``, the grades of graded relevance
+#: (``RelevanceJudgment.grade``; no default: undeclared grades are checked only for being >= 0).
+SCALE_KEYS: tuple[str, ...] = ("rating_scale", "label_scale")
+#: The most categories a declared scale may have (a scale is a handful of ordered labels, not a measurement).
+MAX_SCALE_CATEGORIES = 101
 
 #: The columns that identify one stage-2 item (an attribute judged for one prompt of one user).
 ITEM_KEY: tuple[str, ...] = ("user_id", "prompt_id", "attribute_id")
@@ -115,3 +132,49 @@ def is_mentioned(attribute_id: str, mentioned_ids: Collection[str] | None, flag:
     if isinstance(mentioned_ids, tuple | list | frozenset | set):
         return attribute_id in mentioned_ids
     return bool(flag) if isinstance(flag, bool | np.bool_) else False
+
+
+def parse_scale(value: Any) -> tuple[int, ...]:
+    """The categories of a declared scale ``{"min": a, "max": b}``: the integers a..b.
+
+    Raises
+    ------
+    ValueError
+        With the message a user sees (the caller names the manifest field): not an object with exactly the
+        integer keys ``min`` < ``max``, or more than 101 categories.
+
+    Examples
+    --------
+    >>> parse_scale({"min": 0, "max": 2})
+    (0, 1, 2)
+    """
+    if not isinstance(value, Mapping) or set(value) != {"min", "max"}:
+        raise ValueError('must be an object {"min": <integer>, "max": <integer>}')
+    lo, hi = value["min"], value["max"]
+    if any(isinstance(x, bool) or not isinstance(x, int) for x in (lo, hi)):
+        raise ValueError(f"min and max must be integers, got {lo!r} and {hi!r}")
+    if lo >= hi:
+        raise ValueError(f"min must be below max, got {lo} and {hi}")
+    if hi - lo + 1 > MAX_SCALE_CATEGORIES:
+        raise ValueError(f"has {hi - lo + 1} categories; at most {MAX_SCALE_CATEGORIES}")
+    return tuple(range(lo, hi + 1))
+
+
+def declared_scale(
+    manifest: Mapping[str, Any], key: str, default: tuple[int, ...] | None
+) -> tuple[int, ...] | None:
+    """The scale a manifest declares under ``key`` (one of :data:`SCALE_KEYS`), else ``default``.
+
+    Raises
+    ------
+    ValueError
+        When the declared value is not a valid scale (:func:`parse_scale`); the message names ``key``.
+    """
+    if key not in SCALE_KEYS:
+        raise KeyError(f"unknown scale {key!r}; known: {', '.join(SCALE_KEYS)}")
+    if manifest.get(key) is None:
+        return default
+    try:
+        return parse_scale(manifest[key])
+    except ValueError as exc:
+        raise ValueError(f"manifest.json: {key}: {exc}") from None

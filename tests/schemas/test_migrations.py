@@ -152,3 +152,56 @@ def test_validator_uses_migrations(fake_migration: dict, tmp_path) -> None:
         f"{path}:3: schema_version: 9.0 is newer than this toolkit knows ({SCHEMA_VERSION}); upgrade recenter-toolkit"
     ]
     assert report.files[str(path)].valid == 2
+
+
+# -- minor steps (schema 1.1) ---------------------------------------------------------------------------------
+
+
+def test_a_1_0_rater_gets_its_kind_as_group() -> None:
+    old = {"rater_id": "h1", "kind": "human", "schema_version": "1.0"}
+    new = migrations.upgrade("raters", old)
+    assert new == {**old, "group": "human", "schema_version": migrations.CURRENT}
+    assert "group" not in old, "the input dict must not be modified"
+    assert structure(old, "raters").group == "human"
+
+
+def test_a_1_0_record_of_a_type_without_steps_only_changes_version() -> None:
+    old = {**JUDGMENT, "schema_version": "1.0"}
+    assert migrations.upgrade("relevance_judgments", old) == JUDGMENT
+    assert not migrations.has_minor_steps("relevance_judgments", 0)
+    assert migrations.has_minor_steps("raters", 0) and migrations.has_minor_steps("response_ratings", 0)
+    assert not migrations.has_minor_steps("raters", int(SCHEMA_VERSION.split(".")[1]))
+
+
+def test_older_rules_and_added_fields_are_errors_of_their_version() -> None:
+    with pytest.raises(migrations.OlderVersionError) as info:
+        migrations.upgrade("relevance_judgments", {**JUDGMENT, "grade": 1, "schema_version": "1.0"})
+    assert info.value.errors == [
+        ("grade", f"unknown field in schema 1.0 records (added in 1.1; set schema_version to {SCHEMA_VERSION!r})")
+    ]
+    assert "grade" not in info.value.upgraded
+    rating = {"personalized_response_id": "p", "generic_response_id": "g", "attribute_id": "a", "rater_id": "h",
+              "rating": 6.0, "schema_version": "1.0"}
+    with pytest.raises(RecordError) as info2:
+        structure(rating, "response_ratings")
+    assert info2.value.errors == [("rating", "must be an integer 1..5, got 6.0")]
+
+
+def test_minor_steps_chain_after_a_major_migration(restore_registry: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(migrations, "SCHEMA_MAJOR", 2)
+    monkeypatch.setattr(migrations, "SCHEMA_MINOR", 2)
+    monkeypatch.setattr(migrations, "CURRENT", "2.2")
+    saved = dict(migrations.MINOR_MIGRATIONS)
+    seen = []
+    try:
+        migrations.register("users", 1)(lambda d: seen.append(("1->2", d["schema_version"])) or dict(d))
+        migrations.register_minor("users", "2.0")(lambda d: seen.append(("2.0->2.1", d["schema_version"])) or d)
+        migrations.register_minor("users", "2.1")(lambda d: seen.append(("2.1->2.2", d["schema_version"])) or d)
+        assert migrations.upgrade("users", {"user_id": "u", "schema_version": "1.3"})["schema_version"] == "2.2"
+        assert seen == [("1->2", "1.3"), ("2.0->2.1", "2.0"), ("2.1->2.2", "2.1")]
+        seen.clear()
+        migrations.upgrade("users", {"user_id": "u", "schema_version": "2.1"})
+        assert seen == [("2.1->2.2", "2.1")]
+    finally:
+        migrations.MINOR_MIGRATIONS.clear()
+        migrations.MINOR_MIGRATIONS.update(saved)

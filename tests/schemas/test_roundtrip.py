@@ -65,3 +65,14 @@ def test_integral_float_is_an_integer_and_strings_never_coerce() -> None:
     for bad in ("3", True, 3.5, None):
         with pytest.raises(RecordError):
             structure({**base, "rating": bad}, "response_ratings")
+
+
+@given(group=st.none() | st.sampled_from(["expert", "crowd", "open-weight", "ünï code"]),
+       grade=st.none() | st.integers(0, 4))
+def test_schema_1_1_fields_round_trip(group: str | None, grade: int | None) -> None:
+    rater = schemas.Rater("r1", schemas.RaterKind.LLM, model="m", group=group)
+    assert rater.group == (group or "llm")
+    assert structure(jsonl.loads(jsonl.dumps(unstructure(rater))), "raters") == rater
+    judgment = schemas.RelevanceJudgment("u", "p", "a", "r1", bool(grade), grade=grade)
+    d = unstructure(judgment)
+    assert d["grade"] == grade and structure(d, "relevance_judgments") == judgment

@@ -17,7 +17,8 @@ import pandas as pd
 
 from toolkit.dataset import Dataset
 from toolkit.models.interface import ModelData
-from toolkit.vocabulary import HUMAN, LLM, is_mentioned
+from toolkit.views import rater_kinds as views_rater_kinds
+from toolkit.vocabulary import HUMAN, is_mentioned
 
 __all__ = [
     "CUTPOINT_LABELS",
@@ -141,15 +142,10 @@ def as_rating_data(data: RatingData | ModelData) -> RatingData:
 
 
 def rater_kinds(dataset: Dataset, rater_ids: Any) -> dict[str, str]:
-    """``rater_id -> kind`` from ``raters.jsonl`` when present, else ``human`` for ids starting with "human"."""
-    kinds: dict[str, str] = {}
-    if dataset.has("raters"):
-        frame = dataset.frame("raters")
-        kinds = dict(zip(frame["rater_id"], frame["kind"].astype(str), strict=True))
-    out = {}
-    for rid in pd.unique(pd.Series(list(rater_ids), dtype=object)):
-        out[rid] = kinds.get(rid, HUMAN if str(rid).lower().startswith(HUMAN) else LLM)
-    return out
+    """``rater_id -> kind`` (:func:`toolkit.views.rater_kinds`: from ``raters.jsonl`` when present, else
+    ``human`` for ids starting with "human")."""
+    ids = list(pd.unique(pd.Series(list(rater_ids), dtype=object)))
+    return {str(k): str(v) for k, v in views_rater_kinds(dataset, ids).items()}
 
 
 def _rater_order(dataset: Dataset, ids: list[str]) -> list[str]:

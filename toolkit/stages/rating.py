@@ -20,8 +20,8 @@ from toolkit.jsonl import DataError
 from toolkit.metrics import item_means, judge_correlations
 from toolkit.resampling import bootstrap_sums, percentile_interval, ratio_bootstrap
 from toolkit.stages.units import FISHER_Z, SAMPLING_UNITS, STAGE_ITEMS, ClusterColumns, resampled_unit
-from toolkit.views import generator_order, judge_order, rater_kinds, rating_long
-from toolkit.vocabulary import CELL_SEPARATOR, HUMAN, RATING_SCALE, REWARD_MODEL
+from toolkit.views import generator_order, judge_order, rater_kinds, rating_long, rating_scale
+from toolkit.vocabulary import CELL_SEPARATOR, HUMAN, REWARD_MODEL
 
 __all__ = [
     "rating_summary",
@@ -222,7 +222,7 @@ def human_cell_means(ds: Dataset) -> pd.DataFrame:
     (367, ['cell', 'mean', 'sd', 'n_raters'])
     """
     long = rating_long(ds)
-    humans = long[long["judge"] == HUMAN]
+    humans = long[long["kind"] == HUMAN]  # every human annotator, whatever group the dataset puts them in
     if humans.empty:
         raise DataError(ds.path, 0, "response_ratings", "no stage-3 ratings by human raters")
     return item_means(humans, item="cell", rater="rater_id", label="rating")
@@ -334,11 +334,11 @@ def human_rating_agreement(
     (0.333, 0.319)
     """
     long = rating_long(ds)
-    humans = long[long["judge"] == HUMAN]
+    humans = long[long["kind"] == HUMAN]  # every human annotator, whatever group the dataset puts them in
     ids = sorted(humans["rater_id"].unique())
     rows = []
     for name, kw in (("spearman", {"metric": "spearman"}),
-                     ("weighted_kappa", {"metric": "cohen_kappa", "weights": "quadratic", "categories": list(RATING_SCALE)})):
+                     ("weighted_kappa", {"metric": "cohen_kappa", "weights": "quadratic", "categories": list(rating_scale(ds))})):
         if len(ids) < 2:
             rows.append((name, np.nan, np.nan, np.nan, 0))
             continue

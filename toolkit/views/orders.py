@@ -1,7 +1,9 @@
-"""Rater, source and generator orders: which raters a dataset has, grouped by kind, in the paper's order.
+"""Rater, source and generator orders: which raters a dataset has, grouped, in the paper's order.
 
 Every order puts the names the paper uses first, in its order (:mod:`toolkit.vocabulary`), and any other
-present name after them, so a study with other raters keeps working.
+present name after them, so a study with other raters keeps working. Raters are grouped by their group
+(``Rater.group``, schema 1.1; a rater's kind when it has none), so a schema 1.0 dataset has the paper's two
+groups, ``human`` and ``llm``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from toolkit.dataset import Dataset
+from toolkit.views.raters import rater_table
 from toolkit.vocabulary import (
     AGREEMENT_GROUPS,
     BASELINE,
@@ -54,10 +57,30 @@ def ordered_raters(raters: pd.DataFrame, kind: str) -> list[str]:
 
 
 def rater_groups(ds: Dataset, *, kinds: tuple[str, ...] = AGREEMENT_GROUPS) -> dict[str, list[str]]:
-    """``{kind: [rater ids]}`` for the raters of each kind in the dataset's ``raters.jsonl``."""
-    ds.require("raters", purpose="grouping raters")
-    raters = ds.frame("raters")
-    return {k: ordered_raters(raters, k) for k in kinds}
+    """``{group: [rater ids]}`` for the raters of the given kinds, the input of ``group_agreement(groups=)``.
+
+    A rater's group is its ``group`` in ``raters.jsonl`` (schema 1.1), else its kind; so a schema 1.0 dataset
+    gives ``{"human": [...], "llm": [...]}`` as the paper compares them. Groups come in the order of ``kinds``
+    (a kind's groups in the order they first appear in ``raters.jsonl``); a kind without raters keeps an empty
+    entry under its own name. Within a group, raters are in :func:`ordered_raters` order.
+
+    Examples
+    --------
+    >>> import toolkit
+    >>> {g: len(ids) for g, ids in rater_groups(toolkit.load_dataset()).items()}
+    {'human': 3, 'llm': 5}
+    """
+    table = rater_table(ds)
+    raters = pd.DataFrame({"rater_id": table.index, "kind": table["kind"].to_numpy()})
+    out: dict[str, list[str]] = {}
+    for kind in kinds:
+        ordered = ordered_raters(raters, kind)
+        of_kind = table[table["kind"] == kind]
+        groups = list(dict.fromkeys(of_kind["group"])) or [kind]
+        for group in groups:
+            members = set(of_kind.index[of_kind["group"] == group])
+            out.setdefault(group, []).extend(r for r in ordered if r in members)
+    return out
 
 
 def source_order(sources: Sequence[str]) -> list[str]:
@@ -66,10 +89,12 @@ def source_order(sources: Sequence[str]) -> list[str]:
 
 
 def judge_order(ds: Dataset, present: Sequence[str]) -> list[str]:
-    """``"human"`` first (if present), then LLM judges in the paper's order, others sorted."""
+    """The human groups first (``"human"``, or e.g. ``"expert"``, ``"crowd"``), then LLM judges in the paper's
+    order, others sorted (the ``judge`` column of :func:`toolkit.views.rating_long`)."""
     keep = set(present)
+    humans = [g for g in rater_groups(ds, kinds=(HUMAN,)) if g in keep]
     llms = [r for r in ordered_raters(ds.frame("raters"), LLM) if r in keep]
-    return ([HUMAN] if HUMAN in keep else []) + llms + sorted(keep - set(llms) - {HUMAN})
+    return humans + llms + sorted(keep - set(llms) - set(humans))
 
 
 def generator_order(present: Sequence[str]) -> list[str]:
