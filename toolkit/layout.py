@@ -15,6 +15,7 @@ __all__ = [
     "ALLOWED_EXTRA",
     "MANIFEST",
     "PROVENANCE_KINDS",
+    "no_version_message",
     "RECORD_SUFFIXES",
     "record_file_name",
     "record_type_of",
@@ -22,8 +23,9 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 PROVENANCE_KINDS = ("simulated", "real")
-#: A record file is ``<record type><suffix>``: plain JSON Lines or gzip-compressed.
-RECORD_SUFFIXES = (".jsonl", ".jsonl.gz")
+#: A record file is ``<record type><suffix>``: plain JSON Lines, gzip-compressed JSON Lines or Parquet
+#: (one row per record). The first two are what :func:`record_file_name` gives.
+RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 #: Files a dataset folder may hold besides its record files.
 ALLOWED_EXTRA = (
     MANIFEST, "ground_truth.json", "ground_truth.json.gz", "README.md", "import_report.json", "import_report.md",
@@ -59,9 +61,38 @@ def record_type_of(filename: str) -> str | None:
     Returns
     -------
     str or None
-        The stem of a ``.jsonl`` or ``.jsonl.gz`` name; None for any other name.
+        The stem of a ``.jsonl``, ``.jsonl.gz`` or ``.parquet`` name; None for any other name.
+
+    Examples
+    --------
+    >>> record_type_of("users.parquet"), record_type_of("users.jsonl.gz"), record_type_of("notes.txt")
+    ('users', 'users', None)
     """
     for suffix in RECORD_SUFFIXES:
         if filename.endswith(suffix):
             return filename[: -len(suffix)]
     return None
+
+
+def no_version_message(version: str) -> str:
+    """What to do when records have no ``schema_version`` and no manifest gives one (reader and validator).
+
+    Parameters
+    ----------
+    version : str
+        The version to suggest (the current one).
+
+    Returns
+    -------
+    str
+        The message, naming the fix.
+
+    Examples
+    --------
+    >>> no_version_message("1.1").startswith("records have no schema_version")
+    True
+    """
+    return (
+        "records have no schema_version and the dataset has no manifest.json to take it from: add "
+        f'"schema_version": "{version}" once to manifest.json (`recenter init DIR` writes one) or to every record'
+    )

@@ -1,6 +1,8 @@
 """Writing analysis results: tidy CSV, provenance JSON, and tables as Markdown and LaTeX (booktabs).
 
-Everything written here is deterministic: no timestamps, fixed float formatting, sorted JSON keys.
+Everything written here is deterministic: no timestamps, fixed float formatting, sorted JSON keys. Every file
+is written atomically (a temporary sibling renamed into place, :mod:`toolkit.atomic`): an interrupted run leaves
+the previous file or none, and a full disk or read-only folder raises :class:`toolkit.atomic.OutputError`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 import toolkit
+from toolkit.atomic import atomic_file, write_text
 from toolkit.dataset import Dataset, sample_path
 
 __all__ = ["FLOAT_FORMAT", "provenance", "write_json", "write_csv", "table_markdown", "table_latex", "write_table", "format_interval", "interval_display"]
@@ -54,10 +57,8 @@ def _data_path(ds: Dataset) -> str:
 
 
 def write_json(obj: Any, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_jsonable(obj), indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    """Write ``obj`` as indented JSON with sorted keys (non-finite floats as null), atomically."""
+    return write_text(path, json.dumps(_jsonable(obj), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def _jsonable(obj: Any) -> Any:
@@ -75,8 +76,8 @@ def _jsonable(obj: Any) -> Any:
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Tidy CSV with 6 significant digits and Unix newlines."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    with atomic_file(path, "w") as fh:
+        frame.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return path
 
 
@@ -132,11 +133,8 @@ def write_table(
 ) -> Sequence[Path]:
     """Write ``<name>.md`` and ``<name>.tex`` for a table."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    md = out / f"{name}.md"
-    tex = out / f"{name}.tex"
-    md.write_text(table_markdown(frame, caption=caption, digits=digits), encoding="utf-8")
-    tex.write_text(table_latex(frame, caption=caption, label=f"tab:{name}", digits=digits), encoding="utf-8")
+    md = write_text(out / f"{name}.md", table_markdown(frame, caption=caption, digits=digits))
+    tex = write_text(out / f"{name}.tex", table_latex(frame, caption=caption, label=f"tab:{name}", digits=digits))
     return [md, tex]
 
 

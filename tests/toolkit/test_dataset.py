@@ -120,7 +120,7 @@ def test_rewrite_removes_stale_record_files(tmp_path: Path) -> None:
 def test_frame_is_tidy(tmp_path: Path) -> None:
     ds = _write(tmp_path / "ds")
     frame = ds.frame("relevance_judgments")
-    assert list(frame.columns) == ["user_id", "prompt_id", "attribute_id", "rater_id", "relevant", "score", "raw_answer"]
+    assert list(frame.columns) == ["user_id", "prompt_id", "attribute_id", "rater_id", "relevant", "score", "raw_answer", "grade"]
     assert len(frame) == 2
     assert frame["relevant"].tolist() == [True, False]
     assert frame["score"].iloc[0] == 0.5 and pd.isna(frame["score"].iloc[1])

@@ -14,7 +14,9 @@ Concurrency and kill safety
 ---------------------------
 :func:`store` writes an entry into a temporary folder next to it and renames it into place, so concurrent
 fits never see half an entry, and a fit killed mid-write leaves only a hidden temporary folder. When another
-fit stored the same entry first, its entry is kept. :func:`load` raises on an unreadable or foreign entry;
+fit stored the same entry first, its entry is kept. Each entry lists the SHA-256 of its files in
+``checksums.json``; :func:`load` raises on an unreadable, foreign or altered entry (a file not matching its
+checksum);
 the fitter reports it, deletes it and refits, never crashes. A loaded entry's convergence verdict is
 re-derived from its stored numbers with the current bar (so a stricter bar needs no new layout).
 
@@ -41,7 +43,7 @@ from toolkit.cache import cache_dir
 from toolkit.models.diagnostics import Diagnostics, rejudge
 from toolkit.models.interface import FitSettings, Model
 
-__all__ = ["CACHE_LAYOUT", "CachedFit", "cache_key", "clear_cache", "entry_path", "load", "root_dir", "store"]
+__all__ = ["CACHE_LAYOUT", "CHECKSUMS", "CachedFit", "cache_key", "clear_cache", "entry_path", "load", "root_dir", "store"]
 
 #: Version of the on-disk layout of an entry (part of every key; bump when the layout or the content of the
 #: stored summaries changes). 2: summaries no longer carry the paper's reference numbers (they live
@@ -49,6 +51,8 @@ __all__ = ["CACHE_LAYOUT", "CachedFit", "cache_key", "clear_cache", "entry_path"
 #: start (``FitSettings.init``; dispersed starts by default) and sampling compiles without fast-math
 #: (bit-reproducible draws), so the draws of layout-2 entries are no longer what a fit gives.
 CACHE_LAYOUT = "3"
+#: Per-entry file of SHA-256 digests of the data files (added within layout 3: older entries lack it).
+CHECKSUMS = "checksums.json"
 
 
 @attrs.frozen
@@ -179,6 +183,7 @@ def store(
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+        _write_checksums(tmp)
         if entry.exists():  # a concurrent fit got there first: keep theirs
             shutil.rmtree(tmp, ignore_errors=True)
             return
@@ -186,6 +191,37 @@ def store(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _file_hashes(entry: Path) -> dict[str, str]:
+    return {
+        p.relative_to(entry).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(entry.rglob("*"))
+        if p.is_file() and p.name not in (CHECKSUMS, "meta.json")
+    }
+
+
+def _write_checksums(entry: Path) -> None:
+    """Record the SHA-256 of every data file of an entry (checked by :func:`load`).
+
+    ``meta.json`` is not covered: it is parsed and checked field by field (an older entry's meta may lack
+    newer fields and is read as such), and the data files it points to are.
+    """
+    (entry / CHECKSUMS).write_text(json.dumps(_file_hashes(entry), indent=1) + "\n", encoding="utf-8")
+
+
+def _verify_checksums(entry: Path) -> None:
+    """Raise ValueError unless every file of the entry matches ``checksums.json`` (when the entry has one).
+
+    Entries stored before checksums were written (same layout) have none and are read as before: their
+    files are only NetCDF, Parquet and JSON, parsed without running any code.
+    """
+    path = entry / CHECKSUMS
+    if not path.exists():
+        return
+    listed = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(listed, dict) or listed != _file_hashes(entry):
+        raise ValueError(f"cache entry {entry} does not match its checksums (corrupted or altered)")
 
 
 def load(entry: Path, model: Model) -> CachedFit:
@@ -200,6 +236,7 @@ def load(entry: Path, model: Model) -> CachedFit:
     """
     import xarray as xr  # lazy: importing toolkit.models must not import xarray
 
+    _verify_checksums(entry)
     meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
     if (
         meta.get("layout") != CACHE_LAYOUT

@@ -211,8 +211,10 @@ import attrs
 
 import schemas
 import toolkit
+from toolkit.atomic import atomic_file, write_text
 from toolkit.dataset import Dataset, write_dataset
 from toolkit.simulate._records import GENERATORS
+from toolkit.simulate._records import V as RECORD_VERSION
 from toolkit.simulate._stages import draw_study
 from toolkit.simulate._truth import build_truth
 from toolkit.simulate.config import (
@@ -318,6 +320,7 @@ class SimulatedStudy:
             name=name,
             provenance="simulated",
             origin=f"toolkit.simulate seed={self.seed}",
+            schema_version=RECORD_VERSION,  # the simulator's records are schema 1.0 (no 1.1 field is drawn)
             license=LICENSE,
             citation=CITATION,
             description=(
@@ -335,8 +338,9 @@ class SimulatedStudy:
                 **extra,
             },
             compress=compress,
+            # the ground truth goes into the same atomic folder write as the records
+            also=lambda tmp: write_truth(tmp, self.truth, compress=compress),
         )
-        write_truth(folder, self.truth, compress=compress)
         return ds
 
 
@@ -362,10 +366,10 @@ def write_truth(folder: Path, truth: dict[str, Any], *, compress: bool) -> Path:
     target, other = (gz, plain) if compress else (plain, gz)
     other.unlink(missing_ok=True)
     if compress:
-        with open(target, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as fh:
+        with atomic_file(target, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as fh:
             fh.write(text.encode("utf-8"))
     else:
-        target.write_text(text, encoding="utf-8")
+        write_text(target, text)
     return target
 
 

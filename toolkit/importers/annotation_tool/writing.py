@@ -3,12 +3,12 @@ removal of pilot datasets an earlier import wrote but this one no longer produce
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from schemas import RECORD_TYPES, RaterKind
+from toolkit.atomic import atomic_dir, write_text
 from toolkit.dataset import MANIFEST, write_dataset
 from toolkit.importers.annotation_tool.constants import (
     CITATION,
@@ -25,6 +25,7 @@ from toolkit.importers.annotation_tool.constants import (
     REPORT_MD,
 )
 from toolkit.importers.annotation_tool.report import ImportReport
+from toolkit.jsonl import loads
 
 __all__ = ["check_target", "describe_datasets", "is_our_dataset", "remove_stale", "write_import"]
 
@@ -32,7 +33,7 @@ __all__ = ["check_target", "describe_datasets", "is_our_dataset", "remove_stale"
 def is_our_dataset(folder: Path) -> bool:
     """True when ``folder`` holds a dataset this importer wrote (its manifest names the importer)."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest = loads((folder / MANIFEST).read_text(encoding="utf-8"))  # strict: no repeated keys
     except (OSError, ValueError):
         return False
     return isinstance(manifest, dict) and (manifest.get("provenance") or {}).get("importer") == IMPORTER
@@ -136,6 +137,15 @@ def write_import(
     order : mapping
         ``file -> reading order`` (orders the sources named in each manifest).
     """
+    # The whole output folder is one atomic write: built in a temporary sibling (starting from a copy of what
+    # is there), swapped in at the end; an interrupted import leaves the previous import or nothing.
+    with atomic_dir(out, keep=lambda name: True) as tmp:
+        _write_all(tmp, datasets, report, order)
+
+
+def _write_all(
+    out: Path, datasets: Mapping[str, Mapping[str, list[Any]]], report: ImportReport, order: Mapping[str, int]
+) -> None:
     descriptions = describe_datasets(datasets, report)
     by_file = {s.file: s for s in report.sources}
     for key, rel in DATASET_DIRS.items():
@@ -174,5 +184,5 @@ def write_import(
             "description": descriptions[key],
             "records": {t: len(v) for t, v in recs.items()},
         }
-    (out / REPORT_JSON).write_text(report.to_json(), encoding="utf-8")
-    (out / REPORT_MD).write_text(report.to_markdown(), encoding="utf-8")
+    write_text(out / REPORT_JSON, report.to_json())
+    write_text(out / REPORT_MD, report.to_markdown())
