@@ -5,10 +5,11 @@ Regenerated outputs never contain these values; reports put them *beside* regene
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from toolkit.jsonl import loads
 
 __all__ = ["REFERENCE_FILE", "published", "entries", "source"]
 
@@ -17,7 +18,7 @@ REFERENCE_FILE = Path(__file__).parent / "reference" / "published.json"
 
 @cache
 def _load() -> dict[str, Any]:
-    return json.loads(REFERENCE_FILE.read_text(encoding="utf-8"))
+    return loads(REFERENCE_FILE.read_text(encoding="utf-8"))  # strict: a repeated key would hide a number
 
 
 def published(key: str) -> float:

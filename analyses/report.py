@@ -15,7 +15,6 @@ quantity, the model's estimate and credible interval are shown in a separate col
 from __future__ import annotations
 
 import importlib
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 from analyses import ANALYSIS_NAMES, published
 from analyses.common import Link
 from toolkit.dataset import Dataset
+from toolkit.jsonl import loads
 from toolkit.plotting import SIMULATED_NOTE
 from toolkit.stages import study_counts
 
@@ -96,7 +96,7 @@ def _read_output(out: Path, analysis: str, ds: Dataset) -> tuple[pd.DataFrame | 
     if not csv.exists() or not meta.exists():
         return None, f"{analysis}.csv was not written"
     try:
-        made_from = json.loads(meta.read_text(encoding="utf-8"))["dataset"]["manifest_sha256"]
+        made_from = loads(meta.read_text(encoding="utf-8"))["dataset"]["manifest_sha256"]
     except (ValueError, KeyError, TypeError):
         return None, f"{analysis}.json has no readable provenance"
     if made_from != ds.manifest_sha256:

@@ -21,13 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The subcommand's parser.
     """
-    parser.add_argument("path", help="a dataset folder or a single <record type>.jsonl[.gz] file")
+    parser.add_argument("path", help="a dataset folder or a single <record type>.jsonl[.gz] or <record type>.parquet file")
     parser.add_argument("--type", dest="record_type", metavar="NAME",
                         help=f"record type of a single file (default: from its name); one of {', '.join(RECORD_TYPES)}")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     parser.add_argument("--quarantine", metavar="DIR",
-                        help="write the valid lines to DIR/<type>.jsonl and the rejected ones, with their errors, "
-                             "to DIR/<type>.rejected.jsonl")
+                        help="write the valid lines (or Parquet rows, as JSON lines) to DIR/<type>.jsonl and the "
+                             "rejected ones, with their errors, to DIR/<type>.rejected.jsonl")
     parser.add_argument("--max-per-group", type=int, default=DEFAULT_MAX_PER_GROUP, metavar="N",
                         help="problems shown per file, field and kind (default 50; 0 = all); totals stay exact")
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
+from schemas.migrations import check_version
 from schemas.registry import RECORD_TYPES
-from toolkit.jsonl import DataError
+from toolkit.jsonl import DataError, loads
 from toolkit.layout import ALLOWED_EXTRA, MANIFEST, record_type_of
 from toolkit.validate.manifest import check_manifest_files, read_manifest
 from toolkit.validate.records import Validator
 from toolkit.validate.report import DEFAULT_MAX_PER_GROUP, ValidationReport, sort_problems
 from toolkit.validate.stream import Quarantine
+from toolkit.vocabulary import RATING_SCALE, declared_scale
 
-__all__ = ["validate_path"]
+__all__ = ["dataset_settings", "list_record_files", "validate_path"]
 
 
 def validate_path(
@@ -33,11 +36,13 @@ def validate_path(
     Parameters
     ----------
     path : path-like
-        A dataset folder, or one ``<record type>.jsonl[.gz]`` file.
+        A dataset folder, or one ``<record type>.jsonl[.gz]`` or ``<record type>.parquet`` file (a single file
+        takes the schema version and scales of the ``manifest.json`` beside it, if any).
     quarantine : path-like, optional
         Folder to write ``<type>.jsonl`` (the valid lines, verbatim) and ``<type>.rejected.jsonl`` (one JSON
         object per rejected line: ``line``, ``errors`` [{field, message}], ``raw`` - the line's text, or its
-        base64 with ``"raw_encoding": "base64"`` when it is not UTF-8).
+        base64 with ``"raw_encoding": "base64"`` when it is not UTF-8). Parquet rows are written as the JSON
+        lines of their records, and rejected ones carry ``row`` instead of ``line``.
     record_type : str, optional
         The record type of a single file whose name does not say it.
     max_per_group : int
@@ -81,11 +86,13 @@ def validate_path(
             f"cannot tell the record type from the file name; name it <type>.jsonl or pass --type "
             f"(known: {', '.join(RECORD_TYPES)})",
         )
+    manifest = _quiet_manifest(path.parent / MANIFEST)
     refs = [f for f, t in RECORD_TYPES[name].references.items() if t != name]
     report = ValidationReport(str(path), cross_file_checked=not refs, max_per_group=max_per_group)
     q = _open_quarantine(qdir)
     try:
         v = Validator(report, q, cross_file=False)
+        v.default_version, v.rating_scale, v.label_scale = dataset_settings(manifest)
         label = str(path)
         if not path.is_file():
             v.out.add(label, 0, "<file>", "not a regular file", kind="file")
@@ -101,6 +108,40 @@ def validate_path(
     return sort_problems(report)
 
 
+def dataset_settings(manifest: dict[str, Any]) -> tuple[str | None, tuple[int, ...], tuple[int, ...] | None]:
+    """What the line checks take from a manifest: (schema version of unversioned records, rating scale, label
+    scale). An invalid value (reported by the manifest checks) counts as absent.
+
+    Examples
+    --------
+    >>> dataset_settings({"schema_version": "1.1", "rating_scale": {"min": 1, "max": 7}})
+    ('1.1', (1, 2, 3, 4, 5, 6, 7), None)
+    >>> dataset_settings({"schema_version": "9.0"})
+    (None, (1, 2, 3, 4, 5), None)
+    """
+    version = manifest.get("schema_version")
+    try:
+        check_version(version)
+    except (ValueError, TypeError):
+        version = None
+    scales: list[tuple[int, ...] | None] = []
+    for key, default in (("rating_scale", RATING_SCALE), ("label_scale", None)):
+        try:
+            scales.append(declared_scale(manifest, key, default))
+        except ValueError:
+            scales.append(default)
+    return version, scales[0] or RATING_SCALE, scales[1]
+
+
+def _quiet_manifest(mpath: Path) -> dict[str, Any]:
+    """The manifest beside a single validated file, or {} (its problems belong to the folder's validation)."""
+    try:
+        manifest = loads(mpath.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def _open_quarantine(qdir: Path | None) -> Quarantine | None:
     if qdir is None:
         return None
@@ -110,15 +151,18 @@ def _open_quarantine(qdir: Path | None) -> Quarantine | None:
         raise DataError(qdir, 0, "--quarantine", f"cannot create the folder: {exc}") from None
 
 
-def _validate_folder(folder: Path, report: ValidationReport, q: Quarantine | None) -> None:
-    v = Validator(report, q, cross_file=True)
-    out = v.out
+def list_record_files(folder: Path, out: Any) -> dict[str, list[Path]] | None:
+    """The record files of a dataset folder by record type, reporting stray, odd and doubled files to ``out``.
+
+    Returns None when the folder cannot be listed (reported). Shared by the serial and the parallel validator,
+    so both see the same files and report the same problems.
+    """
     files: dict[str, list[Path]] = {}
     try:
         entries = sorted(folder.iterdir(), key=lambda p: p.name)
     except OSError as exc:
         out.add(str(folder), 0, "<folder>", f"cannot list the folder: {exc}", kind="file")
-        return
+        return None
     for entry in entries:
         name = entry.name
         stem = record_type_of(name)
@@ -144,7 +188,17 @@ def _validate_folder(folder: Path, report: ValidationReport, q: Quarantine | Non
             out.add(paths[0].name, 0, "<file>",
                     f"both {' and '.join(p.name for p in paths)} exist; keep one (both were checked)",
                     kind="file")
+    return files
+
+
+def _validate_folder(folder: Path, report: ValidationReport, q: Quarantine | None) -> None:
+    v = Validator(report, q, cross_file=True)
+    out = v.out
+    files = list_record_files(folder, out)
+    if files is None:
+        return
     manifest = read_manifest(folder, out)
+    v.default_version, v.rating_scale, v.label_scale = dataset_settings(manifest)
     listed = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     if not files:
         out.add(folder.name or str(folder), 0, "<folder>",

@@ -1,8 +1,9 @@
 """Manifest checks: ``manifest.json`` itself, then the record files it lists against the files found.
 
-The manifest's schema version must be one this toolkit reads; its provenance kind should be known; each listed
-file must exist under the listed name, with the listed record count and SHA-256. A record file the manifest
-does not list is a warning (its count and hash are not pinned).
+The manifest must be strict JSON (no object repeating a key); its schema version must be one this toolkit
+reads; its provenance kind should be known; each listed file must exist under the listed name, with the listed
+record count and SHA-256. A record file the manifest does not list is a warning (its count and hash are not
+pinned).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 from schemas.migrations import check_version
 from schemas.registry import RECORD_TYPES
-from toolkit.jsonl import loads
+from toolkit.jsonl import DuplicateKeyError, loads
 from toolkit.layout import MANIFEST, PROVENANCE_KINDS, record_file_name
 from toolkit.validate.report import Collector, ValidationReport
+from toolkit.vocabulary import SCALE_KEYS, parse_scale
 
 __all__ = ["check_manifest_files", "read_manifest"]
 
@@ -49,6 +51,9 @@ def read_manifest(folder: Path, out: Collector) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         out.add(MANIFEST, 0, "<file>", f"invalid UTF-8 at byte {exc.start}", kind="manifest")
         return {}
+    except DuplicateKeyError as exc:
+        out.add(MANIFEST, 0, exc.path, str(exc), kind="manifest")
+        return {}
     except (ValueError, RecursionError) as exc:
         out.add(MANIFEST, 0, "<file>", f"invalid JSON: {exc}", kind="manifest")
         return {}
@@ -66,6 +71,15 @@ def read_manifest(folder: Path, out: Collector) -> dict[str, Any]:
             check_version(version)
         except ValueError as exc:
             out.add(MANIFEST, 0, "schema_version", str(exc), kind="manifest")
+    for key in SCALE_KEYS:  # declared scales (schema 1.1): rating_scale, label_scale
+        if manifest.get(key) is None:
+            continue
+        try:
+            parse_scale(manifest[key])
+        except ValueError as exc:
+            out.add(MANIFEST, 0, key, str(exc), kind="manifest")
+        if version == "1.0":
+            out.add(MANIFEST, 0, key, "is a schema 1.1 field; set schema_version to 1.1", kind="manifest")
     provenance = manifest.get("provenance")
     kind = provenance.get("kind") if isinstance(provenance, dict) else None
     if kind not in PROVENANCE_KINDS:

@@ -1,9 +1,9 @@
 """Record checks: every line of a record file, and the keys and references that tie the files together.
 
 A line is checked for encoding and syntax (UTF-8 - a BOM on line 1 and CRLF line ends are accepted - strict
-JSON, no lone-surrogate ``\\uD8xx`` escapes), against the schema of its record type (exactly as
-:func:`schemas.structure` decides), for duplicate keys (reported at the second occurrence, with the line of the
-first), for references into other files and for the cross-record rules.
+JSON with no object repeating a key, no lone-surrogate ``\\uD8xx`` escapes), against the schema of its record
+type (exactly as :func:`schemas.structure` decides), for duplicate keys (reported at the second occurrence,
+with the line of the first), for references into other files and for the cross-record rules.
 
 **Speed and memory.** Files are streamed; no record is kept. Entity ids (raters, users, attributes, prompts,
 responses) are kept for the reference checks; judgments keep only a 64-bit hash of their key for the duplicate
@@ -19,12 +19,11 @@ rejected file as it is met; only a 64-bit hash collision (odds about n^2 / 2^65)
 
 from __future__ import annotations
 
-import json
 import operator
 import re
 import typing
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,21 @@ from schemas import RecordError, structure, unstructure
 from schemas.fastcheck import fast_checker
 from schemas.migrations import CURRENT
 from schemas.registry import RECORD_TYPES, RecordType
-from toolkit.jsonl import DECODER
+from toolkit.jsonl import DECODER, DataError, duplicate_key, has_lone_surrogate
+from toolkit.layout import no_version_message
+from toolkit.parquet import PARQUET_SUFFIX
 from toolkit.validate.report import Collector, FileStats, ValidationReport
-from toolkit.validate.stream import Quarantine, Reader, iter_blocks, iter_raw_lines, open_stream
+from toolkit.validate.rules import rating_rules, scale_errors
+from toolkit.validate.stream import (
+    BadRow,
+    Quarantine,
+    iter_blocks,
+    iter_parquet_lines,
+    iter_raw_lines,
+    open_stream,
+    parquet_blocks,
+)
+from toolkit.vocabulary import RATING_SCALE
 
 __all__ = ["Validator"]
 
@@ -46,28 +57,24 @@ _SCAN = DECODER.scan_once
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
-def _parse_slow(text: str) -> tuple[Any, str | None]:
-    """json.loads with the toolkit's strictness; (value, None) or (None, error message)."""
+def _parse_slow(text: str) -> tuple[Any, tuple[str, str] | None]:
+    """Strict JSON with no repeated key; (value, None) or (None, (field, error message))."""
     if text.startswith("\ufeff"):
-        return None, "invalid JSON: a byte order mark (BOM) is allowed only at the start of the file"
+        return None, ("<line>", "invalid JSON: a byte order mark (BOM) is allowed only at the start of the file")
     try:
-        return DECODER.decode(text), None
+        value = DECODER.decode(text)
+        repeated = duplicate_key(text, value)
     except RecursionError:
-        return None, "invalid JSON: nested too deeply"
+        return None, ("<line>", "invalid JSON: nested too deeply")
     except ValueError as exc:
-        return None, f"invalid JSON: {exc}"
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+        return None, ("<line>", f"invalid JSON: {exc}")
+    if repeated is not None:
+        return None, (repeated.path, str(repeated))
+    return value, None
 
 
 #: Problem kinds reported at the end of the file rather than at their line.
-_LATER = frozenset({"absent", "duplicate-pending"})
+_LATER = frozenset({"absent", "duplicate-pending", "no-version"})
 #: Fields kept per entity id for the cross-record rules.
 _EXTRAS: dict[str, tuple[str, ...]] = {
     "attributes": ("user_id",),
@@ -101,6 +108,12 @@ class Validator:
         self.ids: dict[str, dict[str, int]] = {}  # entity type -> id -> first line
         self.extras: dict[str, dict[str, Any]] = {}  # entity type -> id -> kept field value(s)
         self.present: dict[str, str] = {}  # record type -> file name (of the first file of that type)
+        #: The manifest's schema version: the version of a record without one (None: such records are errors).
+        self.default_version: str | None = None
+        #: Allowed ``response_ratings.rating`` values (the manifest's ``rating_scale``, default 1..5) and
+        #: ``relevance_judgments.grade`` values (its ``label_scale``; None: any integer >= 0, the schema's rule).
+        self.rating_scale: tuple[int, ...] = RATING_SCALE
+        self.label_scale: tuple[int, ...] | None = None
 
     # -- per file -------------------------------------------------------------------------------------
 
@@ -125,8 +138,14 @@ class Validator:
             self.out.add(label, 0, "<file>", f"internal error: {type(exc).__name__}: {exc}", kind="internal")
             return
         try:
-            with open_stream(path, hasher) as fh:
-                state.run(fh, stats)
+            if state.unit == "row":
+                state.run_rows(path, hasher, stats)
+            else:
+                with open_stream(path, hasher) as fh:
+                    state.run(iter_blocks(fh), stats)
+        except DataError as exc:  # a Parquet file or row that cannot be read
+            state.read_error = True
+            self.out.add(label, exc.line, exc.field, f"stopped reading here: {exc.message}", kind="file")
         except (OSError, EOFError, zlib.error) as exc:
             state.read_error = True
             what = "not a valid gzip file" if path.name.endswith(".gz") else "read error"
@@ -169,8 +188,13 @@ class _FileState:
             self.hashes: set[int] = set()
             self.dup_pending: list[tuple[int, tuple[Any, ...]]] = []
             self.only_dup: set[int] = set()  # lines whose one problem is a suspected duplicate
-        self.key_get = operator.itemgetter(*rt.key)
         self.key_nullable = tuple(self._nullable(k) for k in rt.key)
+        # An absent optional key field (a score's attribute_id) is None, as structuring makes it.
+        self.key_get: Callable[[dict[str, Any]], Any] = (
+            operator.itemgetter(*rt.key) if not any(self.key_nullable)
+            else (lambda d, names=rt.key: tuple(d.get(n) for n in names)) if len(rt.key) > 1
+            else (lambda d, name=rt.key[0]: d.get(name))
+        )
         # References: present targets checked inline; absent targets aggregated; self references deferred.
         self.self_refs = [f for f, t in rt.references.items() if t == rt.name]
         self.deferred: list[tuple[int, str, str]] = []  # (line, field path, id)
@@ -190,6 +214,8 @@ class _FileState:
         self.pending_valid: list[tuple[int, bytes | None]] = []
         self.gz_name = label.endswith(".gz")
         self.read_error = False
+        self.unit = "row" if label.endswith(PARQUET_SUFFIX) else "line"
+        self.no_version: list[int] = []  # [first line without schema_version, count] when no default version
 
     def _nullable(self, name: str) -> bool:
         f = self.fields[name]
@@ -207,6 +233,11 @@ class _FileState:
                 " and (g := X_responses.get(d['generic_response_id'])) is not None"
                 " and p[3] == 'personalized' and g[3] == 'generic' and p[:3] == g[:3]"
             )
+        # declared scales (only called on schema-valid records: a rating is an int, a grade an int or None)
+        if self.rt.name == "response_ratings":
+            rules.append("d['rating'] in S_rating")
+        if self.rt.name == "relevance_judgments" and self.v.label_scale is not None:
+            rules.append("((x := d.get('grade')) is None or x in S_grade)")
         return rules
 
     def _build_links(self) -> Callable[[dict[str, Any]], bool]:
@@ -225,6 +256,8 @@ class _FileState:
                 terms.append(f"((v := d.get({fname!r})) is None or v in R{i})")
         for target in ("attributes", "responses"):
             ns[f"X_{target}"] = self.v.extras.setdefault(target, {})
+        ns["S_rating"] = frozenset(self.v.rating_scale)
+        ns["S_grade"] = frozenset(self.v.label_scale or ())
         terms += [f"({r})" for r in self._rules()]
         source = "def links(d):\n    return (\n        " + "\n        and ".join(terms or ["True"]) + "\n    )\n"
         exec(compile(source, f"<validate:links:{self.rt.name}>", "exec"), ns)  # noqa: S102
@@ -232,13 +265,13 @@ class _FileState:
 
     # -- the file -------------------------------------------------------------------------------------
 
-    def run(self, fh: Reader, stats: FileStats) -> None:
+    def run(self, blocks: Iterable[tuple[int, list[Any]]], stats: FileStats) -> None:
         """Stream the file. A line that is valid JSON, passes the generated schema and link checks and has a
         new key is counted here (the fast path); any other line goes through :meth:`line`, which reports.
         """
         general = self.line
         if self.entity or self.absent or self.self_refs:
-            for before, lines in iter_blocks(fh):
+            for before, lines in blocks:
                 for number, raw in enumerate(lines, start=before + 1):
                     general(number, raw, stats)
             return
@@ -248,7 +281,7 @@ class _FileState:
         fast = 0
         number = 0
         try:
-            for before, lines in iter_blocks(fh):
+            for before, lines in blocks:
                 number = before
                 for raw in lines:
                     number += 1
@@ -262,6 +295,8 @@ class _FileState:
                             end == len(text)
                             and "\\u" not in text
                             and schema_ok(data)
+                            # no repeated key: one count settles it for a flat record (see duplicate_key)
+                            and (text.count(":") == len(data) or duplicate_key(text, data) is None)
                             and (links_ok is None or links_ok(data))
                         ):
                             h = hash(key_get(data))
@@ -277,10 +312,25 @@ class _FileState:
             stats.valid += fast
             self.last_line = max(self.last_line, number)
 
+    def run_rows(self, path: Path, hasher: Any, stats: FileStats) -> None:
+        """Check a Parquet file row by row, each row's record as a JSON line (see :func:`iter_parquet_lines`),
+        through :meth:`run`; a row JSON cannot hold is a :class:`BadRow`, which :meth:`line` reports."""
+        self.run(parquet_blocks(path, hasher), stats)
+
+    def _bad_row(self, number: int, row: BadRow, stats: FileStats) -> None:
+        stats.records += 1
+        stats.rejected += 1
+        self._report(number, [(*row.problem, "schema")])
+        if self.q is not None:
+            Quarantine.reject(self.q[1], number, [row.problem], row.raw, unit="row")
+
     # -- one line -------------------------------------------------------------------------------------
 
     def line(self, number: int, raw: bytes, stats: FileStats) -> None:
         self.last_line = number
+        if type(raw) is BadRow:
+            self._bad_row(number, raw, stats)
+            return
         if raw.endswith(b"\r"):
             raw = raw.rstrip(b"\r")
         if number == 1:
@@ -307,7 +357,7 @@ class _FileState:
         else:
             stats.rejected += 1
             if self.q is not None:
-                Quarantine.reject(self.q[1], number, [(f, m) for f, m, _ in errors], raw)
+                Quarantine.reject(self.q[1], number, [(f, m) for f, m, _ in errors], raw, unit=self.unit)
 
     def check(self, number: int, raw: bytes) -> list[tuple[str, str, str]] | None:
         """Check one non-blank line; report its problems; return None when valid, else its errors."""
@@ -319,15 +369,18 @@ class _FileState:
             data, end = _SCAN(text, 0)
         except Exception:  # noqa: BLE001 - StopIteration, ValueError, RecursionError: the slow path says why
             end = -1
-        if end != len(text):
-            data, message = _parse_slow(text)
-            if message is not None:
-                return self._report(number, [("<line>", message, "json")])
-        if "\\u" in text and _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
+        if end != len(text) or duplicate_key(text, data) is not None:
+            data, problem = _parse_slow(text)  # the message, including where a key repeats
+            if problem is not None:
+                return self._report(number, [(*problem, "json")])
+        if "\\u" in text and _SURROGATE_ESCAPE.search(text) and has_lone_surrogate(data):
             return self._report(
                 number, [("<line>", "invalid Unicode: a \\u escape encodes a lone surrogate (not valid text)",
                           "encoding")]
             )
+        unversioned = type(data) is dict and "schema_version" not in data
+        if unversioned:  # the manifest's version; without one, one error per file (at finish) names the fix
+            data = {**data, "schema_version": self.v.default_version or CURRENT}
         errors: list[tuple[str, str, str]] | None = None
         if not self.schema_ok(data):
             try:
@@ -343,10 +396,17 @@ class _FileState:
         self._key(number, data, errors is None, errors_out)
         if self.links_ok is not None and (errors is not None or not self.links_ok(data)):
             self._links_slow(data, errors_out)
+            if errors is None:  # a value the schema rejects is not also off the scale
+                scale_errors(self.rt.name, data, self.v.rating_scale, self.v.label_scale, errors_out)
         if self.absent:
             self._absent(number, data, errors_out)
         if self.self_refs:
             self._defer(number, data)
+        if unversioned and self.v.default_version is None:
+            if not self.no_version:
+                self.no_version = [number, 0]
+            self.no_version[1] += 1
+            errors_out.append(("schema_version", no_version_message(CURRENT), "no-version"))
         if errors_out:
             if errors is None and len(errors_out) == 1 and errors_out[0][2] == "duplicate-pending":
                 self.only_dup.add(number)
@@ -398,7 +458,8 @@ class _FileState:
         return self.rt.key[0] if len(self.rt.key) == 1 else "<record>"
 
     def _dup_message(self, key: tuple[Any, ...], first: int | None) -> str:
-        where = f"first at line {first}" if first is not None else "an earlier line has the same key"
+        unit = self.unit
+        where = f"first at {unit} {first}" if first is not None else f"an earlier {unit} has the same key"
         names = self.rt.key
         if len(names) == 1:
             return f"duplicate {names[0]} {key[0]!r}, {where}"
@@ -427,29 +488,7 @@ class _FileState:
                     ("attribute_id", f"attribute {aid!r} belongs to user {owner!r}, not {uid!r}", "consistency")
                 )
         if self.rt.name == "response_ratings" and "responses" in present:
-            self._rating_rules(data, extras.get("responses", {}), errors)
-
-    @staticmethod
-    def _rating_rules(data: dict[str, Any], responses: dict[str, Any], errors: list[tuple[str, str, str]]) -> None:
-        pid, gid = data.get("personalized_response_id"), data.get("generic_response_id")
-        p = responses.get(pid) if type(pid) is str else None
-        g = responses.get(gid) if type(gid) is str else None
-        for field, rid, resp, wanted in (
-            ("personalized_response_id", pid, p, "personalized"),
-            ("generic_response_id", gid, g, "generic"),
-        ):
-            if resp is not None and resp[3] != wanted:
-                errors.append((field, f"response {rid!r} has condition {resp[3]!r}, expected {wanted!r}",
-                               "consistency"))
-        if p is not None and g is not None:
-            for i, name in enumerate(("user_id", "prompt_id", "generator")):
-                if p[i] != g[i]:
-                    errors.append((
-                        "generic_response_id",
-                        f"response {gid!r} has {name} {g[i]!r}, but the personalized response {pid!r} has "
-                        f"{p[i]!r}; both must answer the same user, prompt and generator",
-                        "consistency",
-                    ))
+            rating_rules(data, extras.get("responses", {}), errors)
 
     def _absent(self, number: int, data: dict[str, Any], errors: list[tuple[str, str, str]]) -> None:
         for fname, slot in self.absent.items():
@@ -479,7 +518,7 @@ class _FileState:
         for fname, (line, first, count) in self.absent.items():
             if count:
                 target = self.rt.references[fname]
-                more = f"; {count} references in this file, the first at this line" if count > 1 else ""
+                more = f"; {count} references in this file, the first at this {self.unit}" if count > 1 else ""
                 add(self.label, line, fname, f"{first!r} not found in {target}.jsonl (file absent){more}",
                     kind="reference", count=count)
         bad_lines: dict[int, list[tuple[str, str]]] = {}
@@ -500,21 +539,32 @@ class _FileState:
                 self.q[0].write(raw + b"\n")
         if not self.entity and self.dup_pending:
             self._report_duplicates(path, stats)
+        if self.no_version:
+            first, count = self.no_version
+            more = f" ({count} records in this file have none; the first is here)" if count > 1 else ""
+            add(self.label, first, "schema_version", no_version_message(CURRENT) + more, kind="schema")
+
+    def _raw_again(self, path: Path) -> Iterator[tuple[int, bytes]]:
+        """``(number, raw line)`` of the file once more (Parquet rows as their JSON text)."""
+        if self.unit == "row":
+            yield from ((number, raw) for number, raw, problem in iter_parquet_lines(path) if problem is None)
+            return
+        with open_stream(path) as fh:
+            yield from iter_raw_lines(fh)
 
     def _report_duplicates(self, path: Path, stats: FileStats) -> None:
         wanted = {hash(k if len(k) > 1 else k[0]) for _, k in self.dup_pending}
         last = max(n for n, _ in self.dup_pending)
         first_seen: dict[tuple[Any, ...], int] = {}
-        with open_stream(path) as fh:
-            for number, raw in iter_raw_lines(fh):
-                if number > last:
-                    break
-                key = self._rescan_key(number, raw)
-                if key is None:
-                    continue
-                flat = key if len(key) > 1 else key[0]
-                if hash(flat) in wanted and key not in first_seen:
-                    first_seen[key] = number
+        for number, raw in self._raw_again(path):
+            if number > last:
+                break
+            key = self._rescan_key(number, raw)
+            if key is None:
+                continue
+            flat = key if len(key) > 1 else key[0]
+            if hash(flat) in wanted and key not in first_seen:
+                first_seen[key] = number
         for number, key in self.dup_pending:
             first = first_seen.get(key)
             if first is None or first >= number:
@@ -533,10 +583,10 @@ class _FileState:
         if not raw or raw.isspace():
             return None
         try:
-            data, message = _parse_slow(raw.decode("utf-8"))
+            data, problem = _parse_slow(raw.decode("utf-8"))
         except UnicodeDecodeError:
             return None
-        if message is not None or type(data) is not dict:
+        if problem is not None or type(data) is not dict:
             return None
         if self.schema_ok(data):
             key = self.key_get(data)

@@ -31,14 +31,14 @@ _MAX_TEXT = 300  # longest message / field text kept in a problem (values can be
 
 @attrs.frozen
 class Problem:
-    """One problem: ``file:line: field: message``.
+    """One problem: ``file:line: field: message`` (``file:row N: ...`` in a Parquet file).
 
     Attributes
     ----------
     file : str
         The file, relative to the dataset folder (or the path as given for a single file).
     line : int
-        1-based physical line; 0 for a problem of the file as a whole.
+        1-based physical line (row of a Parquet file); 0 for a problem of the file as a whole.
     field : str
         Field path (``"rating"``, ``"turns[2].role"``), or ``"<line>"`` (encoding/syntax), ``"<record>"``
         (the record as a whole), ``"<file>"``.
@@ -64,7 +64,9 @@ class Problem:
     def format(self) -> str:
         """The problem as one ``file:line: field: message`` line (``warning: `` before a warning's message)."""
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.file}:{self.line}: {self.field}: {prefix}{self.message}"
+        # a Parquet file has rows, not lines: ``users.parquet:row 3: ...``
+        where = f"row {self.line}" if self.line and self.file.endswith(".parquet") else self.line
+        return f"{self.file}:{where}: {self.field}: {prefix}{self.message}"
 
     def as_dict(self) -> dict[str, Any]:
         """The problem's fields as a JSON-ready dict."""

@@ -3,6 +3,9 @@
 Lines are split from 1 MiB blocks, so a file of any size is streamed and a line of any length is still
 returned whole. Gzip is decompressed here rather than by :mod:`gzip`, so that everything before a truncation
 or a corrupt member is still returned (and checked) before the error is raised.
+
+A Parquet record file is read row by row (:func:`iter_parquet_lines`): each row becomes the JSON text of its
+record (nulls dropped: an absent field), which the line checks then take exactly as a JSONL line.
 """
 
 from __future__ import annotations
@@ -14,9 +17,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import attrs
+
+from toolkit.parquet import iter_parquet_rows
 from toolkit.validate.report import clean
 
-__all__ = ["BLOCK", "Quarantine", "Reader", "iter_blocks", "iter_raw_lines", "open_stream"]
+__all__ = [
+    "BLOCK",
+    "BadRow",
+    "Quarantine",
+    "Reader",
+    "iter_blocks",
+    "iter_parquet_lines",
+    "iter_raw_lines",
+    "open_stream",
+    "parquet_blocks",
+]
 
 BLOCK = 1 << 20
 _MAX_ERRORS_PER_LINE = 100  # in a quarantine entry
@@ -66,9 +82,9 @@ class Reader:
             return self._raw_read()
         while True:
             inflate = self.inflate
-            if inflate.unconsumed_tail:
-                data = inflate.unconsumed_tail
-            elif inflate.eof:  # a member ended: another may follow (concatenated gzip), after zero padding
+            # eof first: once a member has ended, what follows it is in unused_data (unconsumed_tail may still
+            # hold it too, and decompressing it again on an ended member returns nothing, forever).
+            if inflate.eof:  # a member ended: another may follow (concatenated gzip), after zero padding
                 data = inflate.unused_data.lstrip(b"\x00")
                 while not data:
                     more = self._raw_read()
@@ -76,6 +92,8 @@ class Reader:
                         return b""
                     data = more.lstrip(b"\x00")
                 self.inflate = inflate = zlib.decompressobj(31)
+            elif inflate.unconsumed_tail:
+                data = inflate.unconsumed_tail
             else:
                 data = self._raw_read()
                 if not data:
@@ -125,6 +143,58 @@ def iter_raw_lines(fh: Reader) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(lines, start=before + 1)
 
 
+def iter_parquet_lines(path: Path, hasher: Any = None) -> Iterator[tuple[int, bytes, tuple[str, str] | None]]:
+    """``(row number, JSON text of the row, None)``, or ``(row, text, (field, message))`` for a value JSON lacks.
+
+    Raises
+    ------
+    toolkit.jsonl.DataError
+        The file is not readable Parquet, repeats a column name or has an unreadable page (a bad checksum).
+    """
+    if hasher is not None:
+        with open(path, "rb") as fh:
+            while block := fh.read(BLOCK):
+                hasher.update(block)
+    for number, row in iter_parquet_rows(path):
+        try:
+            yield number, json.dumps(row, ensure_ascii=False, allow_nan=False).encode("utf-8"), None
+        except (TypeError, ValueError):
+            text = json.dumps(row, ensure_ascii=False, default=repr).encode("utf-8", "backslashreplace")
+            yield number, text, _non_json_field(row)
+
+
+@attrs.frozen
+class BadRow:
+    """A Parquet row holding a value JSON has not (NaN, bytes, a date): its text and its (field, message)."""
+
+    raw: bytes
+    problem: tuple[str, str]
+
+
+def parquet_blocks(path: Path, hasher: Any = None, size: int = 8192) -> Iterator[tuple[int, list[Any]]]:
+    """``(rows before, rows)`` as :func:`iter_blocks` gives lines: JSON text, or a :class:`BadRow`."""
+    batch: list[Any] = []
+    before = 0
+    for _, raw, problem in iter_parquet_lines(path, hasher):
+        batch.append(raw if problem is None else BadRow(raw, problem))
+        if len(batch) == size:
+            yield before, batch
+            before += len(batch)
+            batch = []
+    if batch:
+        yield before, batch
+
+
+def _non_json_field(row: dict[str, Any]) -> tuple[str, str]:
+    for key, value in row.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            what = "a non-finite number" if isinstance(value, float) else f"a {type(value).__name__}"
+            return key, f"must be a JSON value; the Parquet column holds {what}: {value!r}"
+    return "<record>", "not representable as JSON"
+
+
 def _quarantine_raw(raw: bytes) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
@@ -135,6 +205,9 @@ def _quarantine_raw(raw: bytes) -> dict[str, Any]:
 
 class Quarantine:
     """``DIR/<type>.jsonl`` (valid lines, verbatim) and ``DIR/<type>.rejected.jsonl`` (lines with errors).
+
+    A Parquet input gives JSONL outputs too: each valid row as the JSON text of its record (nulls dropped),
+    each rejected one under ``row`` instead of ``line``.
 
     Parameters
     ----------
@@ -157,12 +230,13 @@ class Quarantine:
         return self.handles[name]
 
     @staticmethod
-    def reject(fh: IO[bytes], number: int, errors: list[tuple[str, str]], raw: bytes) -> None:
-        """Write one rejected line: ``line``, ``errors`` [{field, message}] and ``raw`` (base64 if not UTF-8)."""
+    def reject(fh: IO[bytes], number: int, errors: list[tuple[str, str]], raw: bytes, unit: str = "line") -> None:
+        """Write one rejected line: ``line`` (``row`` for Parquet input: ``unit``), ``errors`` [{field,
+        message}] and ``raw`` (base64 if not UTF-8; a Parquet row as the JSON text of its record)."""
         shown = [{"field": clean(f), "message": clean(m)} for f, m in errors[:_MAX_ERRORS_PER_LINE]]
         if len(errors) > _MAX_ERRORS_PER_LINE:
             shown.append({"field": "<record>", "message": f"... and {len(errors) - _MAX_ERRORS_PER_LINE} more"})
-        entry = {"line": number, "errors": shown, **_quarantine_raw(raw)}
+        entry = {unit: number, "errors": shown, **_quarantine_raw(raw)}
         fh.write(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
 
     def close(self) -> None:

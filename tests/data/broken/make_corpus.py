@@ -143,7 +143,7 @@ def _make_cases() -> None:
     single("schema_versions", "users.jsonl", lines(*(
         f'{{"user_id": "u{i}", "source": "wildchat", "origin": "human"{version}}}'
         for i, version in enumerate(
-            [', "schema_version": "2.0"', ', "schema_version": "1.1"', ', "schema_version": "0.9"',
+            [', "schema_version": "2.0"', ', "schema_version": "1.2"', ', "schema_version": "0.9"',
              ', "schema_version": "1"', ', "schema_version": 1.0', ""], start=1)
     )))
     single("lone_surrogate", "prompts.jsonl", lines(

@@ -33,7 +33,7 @@ def test_constants_match_the_dataset_module() -> None:
         (b'{"schema_version": "v1"}',
          "manifest.json:0: schema_version: schema version must look like 'MAJOR.MINOR', got 'v1'"),
         (b'{"schema_version": "2.0"}',
-         "manifest.json:0: schema_version: 2.0 is newer than this toolkit knows (1.0); upgrade recenter-toolkit"),
+         "manifest.json:0: schema_version: 2.0 is newer than this toolkit knows (1.1); upgrade recenter-toolkit"),
         (b'{"provenance": {"kind": "real"}, "files": []}',
          "manifest.json:0: files: must be an object mapping record type to {path, records, sha256}"),
     ],

@@ -124,3 +124,19 @@ def test_nan_and_infinity_are_rejected_by_the_shared_strict_decoder(tmp_path: Pa
         f"{path}:1: <line>: invalid JSON: NaN is not valid JSON",
         f"{path}:2: <line>: invalid JSON: -Infinity is not valid JSON",
     ]
+
+
+def test_an_absent_optional_key_field_is_none(tmp_path: Path) -> None:
+    # Found by benchmarks/fuzz.py: a score without attribute_id (optional, part of the key) stopped the file
+    # with "internal error: KeyError" on the fast path, and every later line went unchecked.
+    path = tmp_path / "scores.jsonl"
+    score = {"response_id": "r1", "scorer_id": "rm", "value": 0.5, "schema_version": "1.0"}
+    rows = [score | {"response_id": f"r{i}"} for i in range(5)] + [score | {"attribute_id": None}, score]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = validate_path(path, quarantine=tmp_path / "q")
+    assert [p.format() for p in report.problems if p.severity == "error"] == [
+        f"{path}:6: <record>: duplicate judgment response_id='r1', scorer_id='rm', attribute_id=None, first at line 2",
+        f"{path}:7: <record>: duplicate judgment response_id='r1', scorer_id='rm', attribute_id=None, first at line 2",
+    ]
+    stats = report.files[str(path)]
+    assert (stats.records, stats.valid, stats.rejected) == (7, 5, 2)

@@ -96,3 +96,15 @@ def test_quarantine_of_a_big_clean_file_keeps_every_line(tmp_path: Path) -> None
     validate_path(path, quarantine=tmp_path / "q")
     assert (tmp_path / "q" / "relevance_judgments.jsonl").read_bytes() == path.read_bytes()
     assert (tmp_path / "q" / "relevance_judgments.rejected.jsonl").read_bytes() == b""
+
+
+def test_a_gzip_member_larger_than_a_block_then_padding_or_a_member(tmp_path: Path) -> None:
+    # Found by benchmarks/fuzz.py: when a member's output filled a block, the rest of the input waited in
+    # unconsumed_tail; once the member ended there, the reader decompressed that tail again forever (a hang).
+    big = b"".join(rater(f"h{i}").encode() + b"\n" for i in range(BLOCK // 40))  # > 1 MiB of text
+    more = rater("last").encode() + b"\n"
+    path = tmp_path / "raters.jsonl.gz"
+    for tail, lines in ((b"\x00" * 58, big), (gzip.compress(more, mtime=0), big + more)):
+        path.write_bytes(gzip.compress(big, mtime=0) + tail)
+        with open_stream(path) as fh:
+            assert [line for _, line in iter_raw_lines(fh)] == lines.splitlines()

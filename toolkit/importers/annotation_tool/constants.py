@@ -56,7 +56,7 @@ TASK2_UNRATED = frozenset({"", "none"})
 
 #: Exclusion reason -> what it means (the report repeats these).
 REASONS: dict[str, str] = {
-    "invalid_json": "the line is not valid JSON (or not UTF-8)",
+    "invalid_json": "the line is not valid JSON (or not UTF-8, or an object repeats a key)",
     "malformed_record": "a required field is missing or has the wrong type",
     "invalid_value": "a value violates the canonical schema (e.g. a confidence outside [0, 1])",
     "task1_unmatchable": (
