@@ -74,6 +74,7 @@ __all__ = [
     "level_weights",
     "item_weights",
     "bootstrap_sums",
+    "unit_bootstrap_sums",
     "ratio_bootstrap",
     "percentile_interval",
     "wilson_interval",
@@ -317,6 +318,93 @@ def bootstrap_sums(
             for g, (_, n), codes in zip(rngs, levels, cell_codes, strict=True):
                 w *= cluster_weights(g, stop - start, n)[:, codes]
         out[start:stop] = (inc_t @ w.T).T
+    return out
+
+
+def unit_bootstrap_sums(
+    unit_sums: np.ndarray,
+    n_boot: int,
+    seed: SeedLike,
+    *,
+    unit_levels: tuple[tuple[np.ndarray, int], ...] | None = None,
+    block_rows: int = 8192,
+) -> np.ndarray:
+    """:func:`bootstrap_sums` from sums aggregated once per sampling unit (dense ``units x columns``).
+
+    The scale path (:mod:`toolkit.engine`): the data are reduced once to each unit's sums (a cluster's
+    confusion counts), then every resample is ``w @ unit_sums``, computed in blocks of ``block_rows`` units,
+    so memory is the sums plus one block. The draws are :func:`bootstrap_sums`'s, chunk for chunk
+    (multinomial cluster multiplicities drawn as counts of ``n`` uniform indices, ``method="index"``), so for
+    integer sums the result equals, to the bit, ``bootstrap_sums`` on the items with the same ``clusters=``
+    and ``seed`` (sums of integers below 2^53 are exact in any order).
+
+    Parameters
+    ----------
+    unit_sums : ndarray
+        ``(n_units, columns)``: row ``u`` holds the sums of unit ``u``; any numeric dtype (converted to
+        float64 block by block).
+    n_boot : int
+        Resamples.
+    seed : int or numpy.random.Generator or None
+        As in :func:`bootstrap_sums`.
+    unit_levels : tuple, optional
+        ``None`` (default): each row is a cluster of a one-level design, rows in the order of the cluster
+        codes of :func:`cluster_codes` (first appearance among the items). Two crossed levels: a tuple of
+        ``(level code of each unit, number of level units)`` per level, the units being the occupied
+        ``(a, b)`` cells sorted by ``a * n_b + b``, as :func:`bootstrap_sums` forms them.
+    block_rows : int
+        Units per matrix product.
+
+    Returns
+    -------
+    ndarray
+        ``(n_boot, columns)`` float64.
+
+    Examples
+    --------
+    Items of three clusters; per-cluster sums give the item bootstrap's numbers to the bit:
+
+    >>> import numpy as np
+    >>> from scipy import sparse
+    >>> incidence = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.0]])
+    >>> clusters = ["a", "a", "b", "c"]
+    >>> per_cluster = np.array([[1.0, 1.0], [1.0, 1.0], [2.0, 0.0]])
+    >>> a = bootstrap_sums(sparse.csr_matrix(incidence), 5, seed=3, clusters=clusters)
+    >>> bool((unit_bootstrap_sums(per_cluster, 5, seed=3) == a).all())
+    True
+    """
+    unit_sums = np.asarray(unit_sums)
+    if unit_sums.ndim != 2:
+        raise ValueError(f"unit_sums must be 2-D (units x columns), got shape {unit_sums.shape}")
+    n_units, n_cols = unit_sums.shape
+    if unit_levels is None:
+        levels: tuple[tuple[np.ndarray, int], ...] = ((np.arange(n_units), n_units),)
+    else:
+        levels = tuple((np.asarray(codes), int(n)) for codes, n in unit_levels)
+        if len(levels) not in (1, 2) or any(c.shape != (n_units,) for c, _ in levels):
+            raise ValueError("unit_levels must give one or two levels with a code per unit")
+    # The chunking of bootstrap_sums: the same draws in the same order.
+    widest = max(n_cols, n_units, *(n for _, n in levels), 1)
+    chunk = max(1, min(n_boot, _BLOCK_CELLS // widest))
+    rngs = _level_rngs(rng_from(seed), len(levels))
+    out = np.zeros((n_boot, n_cols), dtype=np.float64)
+    # float32 sums of non-negative integers are exact while every partial sum stays below 2^24: then one
+    # single-precision product (half the memory traffic, no conversion) gives the same integers.
+    col_max = float(unit_sums.sum(axis=0, dtype=np.float64).max(initial=0.0)) if unit_sums.dtype == np.float32 else None
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        if unit_levels is None:
+            w = cluster_weights(rngs[0], stop - start, n_units).astype(np.float64)
+        else:
+            w = np.ones((stop - start, n_units), dtype=np.float64)
+            for g, (codes, n) in zip(rngs, levels, strict=True):
+                w *= cluster_weights(g, stop - start, n)[:, codes]
+        if col_max is not None and unit_sums.min(initial=0.0) >= 0 and col_max * float(w.max(initial=0.0)) < 2**24:
+            out[start:stop] = w.astype(np.float32) @ unit_sums
+            continue
+        for lo in range(0, n_units, block_rows):
+            hi = min(n_units, lo + block_rows)
+            out[start:stop] += w[:, lo:hi] @ unit_sums[lo:hi].astype(np.float64)
     return out
 
 

@@ -243,3 +243,29 @@ def test_cluster_levels_reject_bad_designs() -> None:
         rs.cluster_levels((USERS, PROMPTS[:10]), 48)
     with pytest.raises(ValueError, match="missing ids"):
         rs.item_weights(np.where(USERS == 2, None, USERS.astype(object)), 48, 5, seed=0)
+
+
+@pytest.mark.parametrize("design", ["one", "crossed"])
+def test_unit_bootstrap_sums_equal_the_item_bootstrap_from_per_unit_sums(design: str, monkeypatch) -> None:
+    # The scale path: sums aggregated once per unit (cluster, or occupied user x prompt cell), same draws.
+    rng = np.random.default_rng(11)
+    dense = (rng.random((48, 5)) < 0.4) * rng.integers(1, 4, size=(48, 5))
+    clusters = USERS if design == "one" else (USERS, PROMPTS)
+    monkeypatch.setattr(rs, "_BLOCK_CELLS", 7 * 48)  # several chunks of resamples
+    expected = rs.bootstrap_sums(sparse.csr_matrix(dense.astype(float)), 97, seed=3, clusters=clusters)
+    levels = rs.cluster_levels(clusters, 48)
+    if design == "one":
+        codes, n = levels[0]
+        per_unit = np.zeros((n, 5))
+        np.add.at(per_unit, codes, dense)
+        got = rs.unit_bootstrap_sums(per_unit.astype(np.float32), 97, seed=3, block_rows=2)
+    else:
+        (a, n_a), (b, n_b) = levels
+        cells, unit = np.unique(a * n_b + b, return_inverse=True)
+        per_unit = np.zeros((len(cells), 5))
+        np.add.at(per_unit, unit, dense)
+        got = rs.unit_bootstrap_sums(per_unit, 97, seed=3, unit_levels=((cells // n_b, n_a), (cells % n_b, n_b)))
+    np.testing.assert_array_equal(got, expected)
+    assert got.shape == (97, 5) and got.sum() > 0
+    with pytest.raises(ValueError, match="one or two levels"):
+        rs.unit_bootstrap_sums(per_unit, 3, seed=0, unit_levels=((np.zeros(2, int), 1),))

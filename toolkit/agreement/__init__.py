@@ -14,6 +14,8 @@ in one module per statistical family:
 :mod:`toolkit.agreement.alpha`      Krippendorff's alpha at every level of measurement
 :mod:`toolkit.agreement.majority`   majority vote with reported ties
 :mod:`toolkit.agreement.pairwise`   all rater pairs, rater x rater matrices, group means, bootstrap CIs
+:mod:`toolkit.agreement.tables`     the same statistics from sufficient statistics ("from tables"):
+                                    pair confusion tables, unit count profiles, coincidences
 =================================== ==================================================================
 
 Input conventions
@@ -36,8 +38,11 @@ Undefined statistics
 Statistics that are undefined for the data at hand return ``NaN`` (never ``0`` and never an exception):
 a chance-corrected coefficient whose chance disagreement is zero (both raters put every item in one
 category, so ``1 - p_e = 0``), a pair of raters sharing no item, a correlation with a constant rater.
-Structurally invalid input raises :class:`ValueError` naming the problem: mismatched lengths, a single
-category (declared, or observed when none are declared), all-missing items, unknown levels or metrics,
+Units (items) with fewer than two values are unpairable: Fleiss' kappa, Gwet's AC1, percent agreement and
+Krippendorff's alpha skip them and count them (``details=True``), as the ``krippendorff`` package and
+Gwet's ``irrCAC`` do; with no pairable unit the statistic is NaN. Structurally invalid input raises
+:class:`ValueError` naming the problem: mismatched lengths, a single
+category (declared, or observed when none are declared), unknown levels or metrics,
 labels outside the declared categories, NaN labels where missing values are not allowed, duplicated
 ``(item, rater)`` judgments.
 
@@ -55,9 +60,19 @@ from __future__ import annotations
 
 from toolkit.agreement.alpha import krippendorff_alpha
 from toolkit.agreement.kappa import LEVELS, PAIRWISE_METRICS, KappaResult, cohen_kappa, cohen_kappa_ci
-from toolkit.agreement.majority import majority_vote
+from toolkit.agreement.majority import majority_from_counts, majority_vote
 from toolkit.agreement.multirater import fleiss_kappa, gwet_ac1, percent_agreement
 from toolkit.agreement.pairwise import group_agreement, pairwise_agreement, pairwise_matrix
+from toolkit.agreement.tables import (
+    PairTables,
+    UnitCounts,
+    alpha_from_coincidences,
+    alpha_from_counts,
+    coincidences,
+    group_from_tables,
+    multirater_from_counts,
+    pairwise_from_tables,
+)
 
 __all__ = [
     "KappaResult",
@@ -71,6 +86,15 @@ __all__ = [
     "pairwise_agreement",
     "pairwise_matrix",
     "group_agreement",
+    "PairTables",
+    "UnitCounts",
+    "pairwise_from_tables",
+    "group_from_tables",
+    "multirater_from_counts",
+    "coincidences",
+    "alpha_from_coincidences",
+    "alpha_from_counts",
+    "majority_from_counts",
     "PAIRWISE_METRICS",
     "LEVELS",
 ]

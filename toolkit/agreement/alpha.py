@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from toolkit.agreement.kappa import EPS, LEVELS, Level
+from toolkit.agreement.tables import UnitCounts
 from toolkit.longform import ItemKey, coded_matrix, encode_labels, numeric_values
 
 __all__ = ["krippendorff_alpha"]
@@ -116,7 +117,8 @@ def krippendorff_alpha(
     item: ItemKey | None = None,
     rater: str | None = None,
     label: str | None = None,
-) -> float:
+    details: bool = False,
+) -> float | UnitCounts:
     """Krippendorff's alpha for any number of raters, missing values and level of measurement.
 
     Parameters
@@ -129,18 +131,23 @@ def krippendorff_alpha(
         Krippendorff's own example). Interval and ratio need numeric labels; ratio needs values >= 0.
     categories : sequence, optional
         Declared value set; for ``"ordinal"`` its order is the scale order (default: sorted values).
+    details : bool
+        Return :class:`~toolkit.agreement.tables.UnitCounts` (the value, the units used and skipped)
+        instead of the float.
 
     Returns
     -------
     float
-        ``1 - D_o / D_e`` over pairable values (units with at least two values). ``NaN`` when the expected
-        disagreement is zero (all pairable values identical).
+        ``1 - D_o / D_e`` over pairable values (units with at least two values). Units with fewer than two
+        values are unpairable: skipped and counted (``details=True``), never an error (Krippendorff 2011;
+        the ``krippendorff`` package). ``NaN`` when the expected disagreement is zero (all pairable values
+        identical) or no unit is pairable.
 
     Raises
     ------
     ValueError
-        Unknown ``level``, all-missing units, no unit with two or more values, a single distinct value,
-        non-numeric labels for interval/ratio, negative values for ratio.
+        Unknown ``level``, a single distinct value, non-numeric labels for interval/ratio, negative values
+        for ratio.
 
     Notes
     -----
@@ -164,6 +171,9 @@ def krippendorff_alpha(
     ...     [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]])
     >>> [round(krippendorff_alpha(data, level=lv), 3) for lv in ("nominal", "ordinal", "interval", "ratio")]
     [0.743, 0.815, 0.849, 0.797]
+    >>> res = krippendorff_alpha(data, level="nominal", details=True)  # unit 12 has one value: skipped
+    >>> res.n_units, res.n_pairable, res.n_skipped
+    (12, 11, 1)
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; choose one of {LEVELS}")
@@ -181,21 +191,19 @@ def krippendorff_alpha(
         codes, cats = encode_labels(arr, categories, "krippendorff_alpha data")
     present = codes >= 0
     m_all = present.sum(axis=0)
-    empty = np.flatnonzero(m_all == 0)
-    if empty.size:
-        raise ValueError(
-            f"krippendorff_alpha: {empty.size} unit(s) have no value at all (all missing), e.g. units "
-            f"{empty[:5].tolist()}; drop them first"
-        )
     pairable_units = m_all >= 2
-    if not pairable_units.any():
-        raise ValueError("krippendorff_alpha: no unit has two or more values (nothing is pairable)")
-    # Unit ids stay those of the full data; unpairable units simply get no entry.
-    r, u = np.nonzero(present & pairable_units[None, :])
-    c = codes[r, u]
+    n_units, n_pairable = int(m_all.size), int(pairable_units.sum())
+    counts = (n_units, n_pairable, n_units - n_pairable, int((m_all == 0).sum()))
     values = None
     if level in ("interval", "ratio"):
         values = numeric_values(cats, f"level={level!r}")
-        if level == "ratio" and (values[np.unique(c)] < 0).any():
+    if not pairable_units.any():
+        value = float("nan")
+    else:
+        # Unit ids stay those of the full data; unpairable units simply get no entry.
+        r, u = np.nonzero(present & pairable_units[None, :])
+        c = codes[r, u]
+        if level == "ratio" and (values[np.unique(c)] < 0).any():  # type: ignore[index]
             raise ValueError("level='ratio' needs non-negative values (a ratio scale has an absolute zero)")
-    return float(_alpha_from_entries(u, c, values, len(cats), level))
+        value = float(_alpha_from_entries(u, c, values, len(cats), level))
+    return UnitCounts(value, *counts) if details else value

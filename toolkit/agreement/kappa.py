@@ -33,6 +33,7 @@ __all__ = [
     "agreement_weights",
     "chance_corrected",
     "table_stat",
+    "krippendorff_delta",
 ]
 
 Weights = Literal["linear", "quadratic"] | None
@@ -171,7 +172,7 @@ def table_stat(
             o = t + np.swapaxes(t, -1, -2)
             nc = o.sum(axis=-1)
             big_n = 2.0 * n
-            delta = _delta_matrix(level, values, nc)
+            delta = krippendorff_delta(level, values, nc)
             do = (o * delta).sum(axis=(-2, -1)) / big_n
             de = np.einsum("...i,...ij,...j->...", nc, np.broadcast_to(delta, o.shape), nc) / (
                 big_n * (big_n - 1.0)
@@ -200,8 +201,25 @@ def table_stat(
     raise ValueError(f"unknown metric {metric!r}; choose one of {PAIRWISE_METRICS}")
 
 
-def _delta_matrix(level: str | None, values: np.ndarray | None, nc: np.ndarray) -> np.ndarray:
-    """Krippendorff's squared difference function for categories (``nc``: pairable value counts)."""
+def krippendorff_delta(level: str | None, values: np.ndarray | None, nc: np.ndarray) -> np.ndarray:
+    """Krippendorff's squared difference function ``delta_ck`` between categories.
+
+    Parameters
+    ----------
+    level : {"nominal", "ordinal", "interval", "ratio"}
+    values : ndarray or None
+        Numeric value of each category (interval and ratio).
+    nc : ndarray
+        Pairable values per category, ``(..., k)`` (the ordinal metric's ranks depend on them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> krippendorff_delta("interval", np.array([1.0, 2.0, 4.0]), np.ones(3))
+    array([[0., 1., 9.],
+           [1., 0., 4.],
+           [9., 4., 0.]])
+    """
     k = nc.shape[-1]
     if level == "nominal":
         return 1.0 - np.eye(k)

@@ -9,10 +9,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from toolkit.agreement.multirater import category_counts, ratings_per_item
+from toolkit.agreement.multirater import category_counts
 from toolkit.longform import ItemKey, coded_matrix, from_long
 
-__all__ = ["majority_vote"]
+__all__ = ["majority_vote", "majority_from_counts"]
 
 
 def _restore_dtype(values: np.ndarray, cats: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -58,7 +58,8 @@ def majority_vote(
         One row per item: the item key column(s) (``item`` for array input), ``label`` (nullable dtype
         matching the labels: ``boolean``, ``Int64``, ``Float64``, ``string`` or object; ``<NA>`` on ties),
         ``n_raters``, ``n_votes`` (votes for the winning label, or for each tied label), ``share``
-        (``n_votes / n_raters``) and ``tie`` (bool).
+        (``n_votes / n_raters``) and ``tie`` (bool). A row of a matrix with no rating at all gets
+        ``label = <NA>``, ``n_raters = 0``, ``share = NaN`` and ``tie = False`` (no vote, not a tie).
 
     Notes
     -----
@@ -87,10 +88,42 @@ def majority_vote(
     else:
         codes, cats = coded_matrix(ratings, categories=categories, what="majority_vote ratings")
         keys = pd.DataFrame({"item": np.arange(codes.shape[0])})
-    counts = category_counts(codes, len(cats))
-    n_raters = ratings_per_item(counts, "majority_vote")
+    return majority_from_counts(category_counts(codes, len(cats)), cats, keys, ties=ties)
+
+
+def majority_from_counts(
+    counts: np.ndarray, categories: np.ndarray, keys: pd.DataFrame, *, ties: Literal["flag", "raise"] = "flag"
+) -> pd.DataFrame:
+    """:func:`majority_vote`'s frame from ``items x categories`` vote counts (the engine's entry point).
+
+    Parameters
+    ----------
+    counts : ndarray
+        ``items x categories`` votes.
+    categories : ndarray
+        The categories, in column order.
+    keys : DataFrame
+        The items' key column(s), one row per row of ``counts``.
+    ties : {"flag", "raise"}
+        As in :func:`majority_vote`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> majority_from_counts(np.array([[2, 1], [1, 1], [0, 0]]), np.array([False, True]),
+    ...                      pd.DataFrame({"item": ["a", "b", "c"]}))
+      item  label  n_raters  n_votes     share    tie
+    0    a  False         3        2  0.666667  False
+    1    b   <NA>         2        1  0.500000   True
+    2    c   <NA>         0        0       NaN  False
+    """
+    if ties not in ("flag", "raise"):
+        raise ValueError(f"ties must be 'flag' or 'raise', got {ties!r}")
+    counts = np.asarray(counts)
+    n_raters = counts.sum(axis=1)
+    rated = n_raters > 0
     top = counts.max(axis=1)
-    tie = (counts == top[:, None]).sum(axis=1) > 1
+    tie = ((counts == top[:, None]).sum(axis=1) > 1) & rated
     if ties == "raise" and tie.any():
         where = np.flatnonzero(tie)[:5]
         raise ValueError(
@@ -98,12 +131,13 @@ def majority_vote(
             "use ties='flag' to report them"
         )
     winner = np.empty(len(counts), dtype=object)
-    winner[:] = np.asarray(cats, dtype=object)[counts.argmax(axis=1)]
-    winner[tie] = pd.NA
-    out = keys.copy()
-    out["label"] = _restore_dtype(winner, cats)
+    winner[:] = np.asarray(categories, dtype=object)[counts.argmax(axis=1)]
+    winner[tie | ~rated] = pd.NA
+    out = keys.reset_index(drop=True).copy()
+    out["label"] = _restore_dtype(winner, categories)
     out["n_raters"] = n_raters.astype(np.int64)
     out["n_votes"] = top.astype(np.int64)
-    out["share"] = top / n_raters
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share"] = top / n_raters
     out["tie"] = tie
     return out

@@ -1,7 +1,13 @@
 """Several raters with missing ratings: Fleiss' kappa, Gwet's AC1 and percent agreement (Gwet 2014).
 
 All three share Gwet's ``p_a``, the mean over items rated at least twice of the share of agreeing rater
-pairs, computed from an ``items x categories`` count table (:func:`category_counts`).
+pairs, computed from an ``items x categories`` count table (:func:`category_counts`) by
+:func:`toolkit.agreement.tables.multirater_from_counts` (the "from tables" entry point an engine shares).
+
+Items with fewer than two ratings carry no agreement information: they are skipped from ``p_a`` and counted
+(``details=True`` returns :class:`~toolkit.agreement.tables.UnitCounts`), never an error, as in Gwet's
+``irrCAC`` and the ``krippendorff`` package; items with one rating still enter the category prevalences
+(Gwet 2014), items with none are ignored. With no item rated twice the statistic is undefined (NaN).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from toolkit.agreement.kappa import chance_corrected
+from toolkit.agreement.tables import UnitCounts, multirater_from_counts
 from toolkit.longform import ItemKey, check_categories, coded_matrix
 
 __all__ = [
@@ -60,19 +66,6 @@ def ratings_per_item(counts: np.ndarray, what: str) -> np.ndarray:
     return r
 
 
-def _multi_rater_parts(counts: np.ndarray, what: str) -> tuple[float, np.ndarray]:
-    """Gwet (2014) ``p_a`` over items with >= 2 ratings and category prevalences ``pi_k`` over all items."""
-    r = ratings_per_item(counts, what)
-    pairable = r >= 2
-    if not pairable.any():
-        raise ValueError(f"{what}: no item has two or more ratings, so agreement cannot be assessed")
-    c = counts[pairable]
-    rp = r[pairable]
-    pa = float(np.mean((c * (c - 1.0)).sum(axis=1) / (rp * (rp - 1.0))))
-    pi = (counts / r[:, None]).mean(axis=0)
-    return pa, pi
-
-
 def _counts_input(
     ratings: npt.ArrayLike | pd.DataFrame,
     *,
@@ -117,7 +110,8 @@ def fleiss_kappa(
     item: ItemKey | None = None,
     rater: str | None = None,
     label: str | None = None,
-) -> float:
+    details: bool = False,
+) -> float | UnitCounts:
     """Fleiss' kappa for several raters, generalised to missing ratings (Gwet 2014).
 
     Parameters
@@ -132,19 +126,23 @@ def fleiss_kappa(
         How to read ``ratings``; explicit because an integer matrix could be either.
     item, rater, label : optional
         Column names for long-format input.
+    details : bool
+        Return :class:`~toolkit.agreement.tables.UnitCounts` (the value, the items used and skipped)
+        instead of the float.
 
     Returns
     -------
     float
         ``(p_a - p_e) / (1 - p_e)`` with ``p_a`` the mean over items rated at least twice of the share of
-        agreeing rater pairs, and ``p_e = sum_k pi_k^2``, ``pi_k`` the mean over all items of the share of
-        the item's ratings in category ``k``. With equal raters per item this is Fleiss (1971). ``NaN``
-        when ``p_e = 1`` (every rating in one category: no chance disagreement).
+        agreeing rater pairs, and ``p_e = sum_k pi_k^2``, ``pi_k`` the mean over all rated items of the share
+        of the item's ratings in category ``k``. With equal raters per item this is Fleiss (1971). ``NaN``
+        when ``p_e = 1`` (every rating in one category: no chance disagreement) or no item is rated twice.
+        Items with fewer than two ratings are skipped from ``p_a`` (counted with ``details=True``).
 
     Raises
     ------
     ValueError
-        All-missing items, no item rated twice, a single category, malformed count tables.
+        A single category, malformed count tables.
 
     Notes
     -----
@@ -173,12 +171,19 @@ def fleiss_kappa(
 
     >>> round(fleiss_kappa(np.array([[1, 1, np.nan], [2, 2, 2], [1, 2, 2], [3, np.nan, 3]])), 4)
     0.7447
+
+    Items with fewer than two ratings are skipped and counted, never an error:
+
+    >>> res = fleiss_kappa(np.array([[1, 1, np.nan], [2, 2, 2], [1, 2, 2], [3, np.nan, 3],
+    ...                              [np.nan, np.nan, np.nan]]), details=True)
+    >>> round(res.value, 4), res.n_pairable, res.n_skipped, res.n_empty
+    (0.7447, 4, 1, 1)
     """
     counts, _ = _counts_input(
         ratings, kind=kind, categories=categories, item=item, rater=rater, label=label, what="fleiss_kappa"
     )
-    pa, pi = _multi_rater_parts(counts, "fleiss_kappa")
-    return float(chance_corrected(np.asarray(pa), np.asarray((pi**2).sum()), np.asarray(1.0)))
+    res = multirater_from_counts(counts, "fleiss_kappa")
+    return res if details else res.value
 
 
 def gwet_ac1(
@@ -189,7 +194,8 @@ def gwet_ac1(
     item: ItemKey | None = None,
     rater: str | None = None,
     label: str | None = None,
-) -> float:
+    details: bool = False,
+) -> float | UnitCounts:
     """Gwet's AC1 for two or more raters with missing ratings (Gwet 2008; 2014).
 
     AC1 replaces kappa's chance term by ``p_e = sum_k pi_k (1 - pi_k) / (q - 1)``, which stays small when
@@ -203,6 +209,8 @@ def gwet_ac1(
     categories : sequence, optional
         Full category set; ``q = len(categories)`` enters the chance term, so declare it when some
         categories were never used (default: the categories observed).
+    details : bool
+        As in :func:`fleiss_kappa`.
 
     Returns
     -------
@@ -237,9 +245,8 @@ def gwet_ac1(
     counts, q = _counts_input(
         ratings, kind=kind, categories=categories, item=item, rater=rater, label=label, what="gwet_ac1"
     )
-    pa, pi = _multi_rater_parts(counts, "gwet_ac1")
-    pe = float((pi * (1.0 - pi)).sum() / (q - 1))
-    return float(chance_corrected(np.asarray(pa), np.asarray(pe), np.asarray(1.0)))
+    res = multirater_from_counts(counts, "gwet_ac1", n_categories=q)
+    return res if details else res.value
 
 
 def percent_agreement(
@@ -249,7 +256,8 @@ def percent_agreement(
     item: ItemKey | None = None,
     rater: str | None = None,
     label: str | None = None,
-) -> float:
+    details: bool = False,
+) -> float | UnitCounts:
     """Observed agreement: mean over items rated at least twice of the share of agreeing rater pairs.
 
     Parameters
@@ -258,11 +266,14 @@ def percent_agreement(
         ``items x raters`` labels with NaN/None = missing, or a long frame with ``item``/``rater``/``label``.
     categories : sequence, optional
         Declared category set (only validates labels; the value does not depend on it).
+    details : bool
+        As in :func:`fleiss_kappa`.
 
     Returns
     -------
     float
-        In [0, 1]. For two raters, the proportion of items with identical labels.
+        In [0, 1]. For two raters, the proportion of items with identical labels. Items rated fewer than
+        twice are skipped; NaN when no item is rated twice.
 
     Notes
     -----
@@ -287,5 +298,5 @@ def percent_agreement(
     codes, cats = coded_matrix(
         ratings, categories=categories, item=item, rater=rater, label=label, what="percent_agreement"
     )
-    pa, _ = _multi_rater_parts(category_counts(codes, len(cats)), "percent_agreement")
-    return pa
+    res = multirater_from_counts(category_counts(codes, len(cats)), "percent_agreement")
+    return res if details else res.value

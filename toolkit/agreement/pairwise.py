@@ -16,15 +16,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from toolkit.agreement.kappa import LEVELS, PAIRWISE_METRICS, Level, Weights, agreement_weights, table_stat
-from toolkit.longform import ClusterKey, CodedLong, ItemKey, from_long, item_cluster_ids, numeric_values
-from toolkit.resampling import (
-    SeedLike,
-    bootstrap_sums,
-    check_bootstrap,
-    percentile_interval,
-    quiet_nan_warnings,
+from toolkit.agreement.kappa import Level, Weights
+from toolkit.agreement.tables import (
+    PairTables,
+    check_pair_metric,
+    group_from_tables,
+    group_membership,
+    pairwise_from_tables,
 )
+from toolkit.longform import ClusterKey, CodedLong, ItemKey, from_long, item_cluster_ids
+from toolkit.resampling import SeedLike, bootstrap_sums, check_bootstrap
 
 __all__ = ["pairwise_agreement", "pairwise_matrix", "group_agreement"]
 
@@ -75,32 +76,6 @@ def _pair_tables(cells: _PairCells) -> np.ndarray:
     return flat.reshape(cells.n_pairs, cells.k, cells.k).astype(np.float64)
 
 
-def _check_pair_metric(
-    metric: str, weights: Weights, level: str | None, cats: np.ndarray
-) -> np.ndarray | None:
-    """Validate the metric options; return the categories' numeric values when the metric needs them."""
-    if metric not in PAIRWISE_METRICS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {PAIRWISE_METRICS}")
-    if weights is not None and metric != "cohen_kappa":
-        raise ValueError(f"weights only apply to metric='cohen_kappa', not {metric!r}")
-    if weights is not None:
-        agreement_weights(2, weights)  # validates the name
-    if metric == "krippendorff_alpha":
-        if level not in LEVELS:
-            raise ValueError(f"metric='krippendorff_alpha' needs level= one of {LEVELS}, got {level!r}")
-        if level in ("interval", "ratio"):
-            values = numeric_values(cats, f"level={level!r}")
-            if level == "ratio" and (values < 0).any():
-                raise ValueError("level='ratio' needs non-negative values")
-            return values
-        return None
-    if level is not None:
-        raise ValueError(f"level only applies to metric='krippendorff_alpha', not {metric!r}")
-    if metric == "pearson":
-        return numeric_values(cats, "metric='pearson'")
-    return None
-
-
 def _pairwise_core(
     frame: pd.DataFrame,
     *,
@@ -115,17 +90,15 @@ def _pairwise_core(
     n_boot: int,
     seed: SeedLike,
     clusters: ClusterKey | None,
-) -> tuple[CodedLong, _PairCells, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Point values (P,), n_items (P,) and bootstrap values (n_boot, P) for all rater pairs."""
+) -> tuple[PairTables, np.ndarray | None]:
+    """All rater pairs' confusion tables and, with ``n_boot > 0``, every resample's tables ``(n_boot, P, k, k)``."""
     coded = from_long(frame, item=item, rater=rater, label=label, categories=categories, raters=raters)
     design = None if clusters is None else item_cluster_ids(frame, coded.items, item=item, clusters=clusters)
     if coded.n_raters < 2:
         raise ValueError(f"need at least two raters, found {coded.n_raters}: {list(coded.raters)!r}")
-    values = _check_pair_metric(metric, weights, level, coded.categories)
+    check_pair_metric(metric, weights, level, coded.categories)
     cells = _pair_cells(coded)
-    tables = _pair_tables(cells)
-    point = table_stat(tables, metric, weights=weights, level=level, values=values)
-    n_shared = tables.sum(axis=(1, 2))
+    tables = PairTables(coded.raters, coded.categories, cells.pair_a, cells.pair_b, _pair_tables(cells))
     boot = None
     if n_boot > 0:
         k = cells.k
@@ -134,10 +107,8 @@ def _pairwise_core(
             shape=(coded.n_items, cells.n_pairs * k * k),
         )
         sums = bootstrap_sums(incidence, n_boot, seed, clusters=design)
-        boot = table_stat(
-            sums.reshape(n_boot, cells.n_pairs, k, k), metric, weights=weights, level=level, values=values
-        )
-    return coded, cells, point, n_shared, boot
+        boot = sums.reshape(n_boot, cells.n_pairs, k, k)
+    return tables, boot
 
 
 def pairwise_agreement(
@@ -237,7 +208,7 @@ def pairwise_agreement(
     2       b       c   1.00    1.00     1.00
     """
     check_bootstrap(n_boot, ci)
-    coded, cells, point, n_shared, boot = _pairwise_core(
+    tables, boot = _pairwise_core(
         frame,
         item=item,
         rater=rater,
@@ -251,21 +222,7 @@ def pairwise_agreement(
         seed=seed,
         clusters=clusters,
     )
-    if boot is None:
-        lo = hi = np.full(cells.n_pairs, np.nan)
-    else:
-        lo, hi = percentile_interval(boot, ci)
-    return pd.DataFrame(
-        {
-            "rater_a": coded.raters[cells.pair_a],
-            "rater_b": coded.raters[cells.pair_b],
-            "metric": metric if weights is None else f"{metric}_{weights}",
-            "n_items": n_shared.astype(np.int64),
-            "value": point,
-            "ci_low": lo,
-            "ci_high": hi,
-        }
-    )
+    return pairwise_from_tables(tables, metric=metric, weights=weights, level=level, boot=boot, ci=ci)
 
 
 def pairwise_matrix(
@@ -430,19 +387,8 @@ def group_agreement(
     2   human   judge  cohen_kappa        4  0.476  -0.067    0.838
     """
     check_bootstrap(n_boot, ci)
-    if not isinstance(groups, Mapping) or len(groups) == 0:
-        raise ValueError("groups must be a non-empty mapping of group name -> list of rater ids")
-    membership: dict[Hashable, str] = {}
-    for name, members in groups.items():
-        members = list(members)
-        if not members:
-            raise ValueError(f"group {name!r} is empty")
-        for r in members:
-            if r in membership:
-                raise ValueError(f"rater {r!r} is in both groups {membership[r]!r} and {name!r}")
-            membership[r] = name
-    ordered = [r for members in groups.values() for r in members]
-    coded, cells, point, _, boot = _pairwise_core(
+    ordered = list(group_membership(groups))
+    tables, boot = _pairwise_core(
         frame,
         item=item,
         rater=rater,
@@ -456,34 +402,4 @@ def group_agreement(
         seed=seed,
         clusters=clusters,
     )
-    group_of = np.array([membership[r] for r in coded.raters], dtype=object)
-    ga, gb = group_of[cells.pair_a], group_of[cells.pair_b]
-    names = list(groups)
-    blocks = [(g, g) for g in names] + [
-        (names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))
-    ]
-    rows = []
-    for g1, g2 in blocks:
-        sel = ((ga == g1) & (gb == g2)) | ((ga == g2) & (gb == g1))
-        vals = point[sel]
-        defined = int(np.isfinite(vals).sum())
-        with quiet_nan_warnings():
-            mean = float(np.nanmean(vals)) if defined else float("nan")
-            if boot is not None and sel.any():
-                lo, hi = percentile_interval(np.nanmean(boot[:, sel], axis=1), ci)
-            else:
-                lo = hi = np.nan
-        rows.append(
-            (
-                g1,
-                g2,
-                metric if weights is None else f"{metric}_{weights}",
-                defined,
-                mean,
-                float(lo),
-                float(hi),
-            )
-        )
-    return pd.DataFrame(
-        rows, columns=["group_a", "group_b", "metric", "n_pairs", "mean", "ci_low", "ci_high"]
-    )
+    return group_from_tables(tables, groups, metric=metric, weights=weights, level=level, boot=boot, ci=ci)

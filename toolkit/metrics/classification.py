@@ -41,6 +41,8 @@ __all__ = [
     "positive_rate",
     "binary_metrics",
     "judge_metrics",
+    "metrics_from_counts",
+    "judge_metrics_from_counts",
 ]
 
 #: Row order of :func:`binary_metrics` / :func:`judge_metrics`.
@@ -109,8 +111,18 @@ def _cells(ref: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return 2 * (~pred).astype(np.int64) + (~ref).astype(np.int64)
 
 
-def _from_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
-    """Classification metrics from (..., 4) TP/FP/FN/TN counts; NaN where a denominator is zero."""
+def metrics_from_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Classification metrics from ``(..., 4)`` TP/FP/FN/TN counts; NaN where a denominator is zero.
+
+    The "from tables" entry point shared by :func:`binary_metrics`, :func:`judge_metrics` and the engines
+    (:mod:`toolkit.engine`).
+
+    Examples
+    --------
+    >>> out = metrics_from_counts(np.array([2, 1, 1, 4]))  # TP, FP, FN, TN
+    >>> {k: round(float(v), 3) for k, v in out.items()}
+    {'accuracy': 0.75, 'precision': 0.667, 'recall': 0.667, 'f1': 0.667, 'positive_rate': 0.375, 'reference_rate': 0.375}
+    """
     c = np.asarray(counts, dtype=np.float64)
     tp, fp, fn, tn = c[..., _TP], c[..., _FP], c[..., _FN], c[..., _TN]
     n = tp + fp + fn + tn
@@ -166,7 +178,7 @@ def precision(reference: npt.ArrayLike, prediction: npt.ArrayLike, *, positive: 
     nan
     """
     r, p = _check_binary_pair(reference, prediction, positive)
-    return float(_from_counts(np.bincount(_cells(r, p), minlength=4))["precision"])
+    return float(metrics_from_counts(np.bincount(_cells(r, p), minlength=4))["precision"])
 
 
 def recall(reference: npt.ArrayLike, prediction: npt.ArrayLike, *, positive: Hashable = True) -> float:
@@ -178,7 +190,7 @@ def recall(reference: npt.ArrayLike, prediction: npt.ArrayLike, *, positive: Has
     0.6666666666666666
     """
     r, p = _check_binary_pair(reference, prediction, positive)
-    return float(_from_counts(np.bincount(_cells(r, p), minlength=4))["recall"])
+    return float(metrics_from_counts(np.bincount(_cells(r, p), minlength=4))["recall"])
 
 
 def f1_score(reference: npt.ArrayLike, prediction: npt.ArrayLike, *, positive: Hashable = True) -> float:
@@ -195,7 +207,7 @@ def f1_score(reference: npt.ArrayLike, prediction: npt.ArrayLike, *, positive: H
     nan
     """
     r, p = _check_binary_pair(reference, prediction, positive)
-    return float(_from_counts(np.bincount(_cells(r, p), minlength=4))["f1"])
+    return float(metrics_from_counts(np.bincount(_cells(r, p), minlength=4))["f1"])
 
 
 def positive_rate(prediction: npt.ArrayLike, *, positive: Hashable = True) -> float:
@@ -284,12 +296,12 @@ def binary_metrics(
     check_bootstrap(n_boot, ci)
     r, p = _check_binary_pair(reference, prediction, positive)
     cells = _cells(r, p)
-    point = _from_counts(np.bincount(cells, minlength=4))
+    point = metrics_from_counts(np.bincount(cells, minlength=4))
     boot = None
     if n_boot > 0:  # clusters are only read (and checked) when there is a bootstrap
         n = len(cells)
         incidence = sparse.csr_matrix((np.ones(n), (np.arange(n), cells)), shape=(n, 4))
-        boot = _from_counts(bootstrap_sums(incidence, n_boot, seed, clusters=clusters))
+        boot = metrics_from_counts(bootstrap_sums(incidence, n_boot, seed, clusters=clusters))
     rows = [(m, float(v), float(lo), float(hi), len(cells)) for m, v, lo, hi in _metric_rows(point, boot, ci)]
     return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high", "n_items"])
 
@@ -390,18 +402,46 @@ def judge_metrics(
     n_r = coded.n_raters
     columns = coded.rater * 4 + coded.label
     counts = np.bincount(columns, minlength=n_r * 4).reshape(n_r, 4)
-    point = _from_counts(counts)
     design = None if clusters is None else item_cluster_ids(frame, coded.items, item=item_cols, clusters=clusters)
     boot = None
     if n_boot > 0:
         incidence = sparse.csr_matrix(
             (np.ones(len(columns)), (coded.item, columns)), shape=(coded.n_items, n_r * 4)
         )
-        sums = bootstrap_sums(incidence, n_boot, seed, clusters=design)
-        boot = _from_counts(sums.reshape(n_boot, n_r, 4))
+        boot = bootstrap_sums(incidence, n_boot, seed, clusters=design).reshape(n_boot, n_r, 4)
+    return judge_metrics_from_counts(coded.raters, counts, boot, ci)
+
+
+def judge_metrics_from_counts(
+    raters: Sequence[Hashable] | np.ndarray, counts: np.ndarray, boot: np.ndarray | None = None, ci: float = 0.95
+) -> pd.DataFrame:
+    """:func:`judge_metrics`'s frame from each rater's TP/FP/FN/TN counts (and resampled counts).
+
+    Parameters
+    ----------
+    raters : sequence
+        Rater ids, one per row of ``counts``.
+    counts : ndarray
+        ``(raters, 4)`` TP, FP, FN, TN.
+    boot : ndarray, optional
+        ``(n_boot, raters, 4)`` counts of bootstrap resamples; ``None``: no interval.
+    ci : float
+        Confidence level of the percentile interval.
+
+    Examples
+    --------
+    >>> out = judge_metrics_from_counts(["j1"], np.array([[2, 1, 1, 4]]))
+    >>> out[["rater", "metric", "value", "n_items"]].head(2)
+      rater     metric     value  n_items
+    0    j1   accuracy  0.750000        8
+    1    j1  precision  0.666667        8
+    """
+    counts = np.asarray(counts)
+    point = metrics_from_counts(counts)
+    boot_metrics = None if boot is None else metrics_from_counts(boot)
     n_items = counts.sum(axis=1)
     rows = []
-    for i, rid in enumerate(coded.raters):
-        for name, v, lo, hi in _metric_rows(point, boot, ci):
+    for i, rid in enumerate(raters):
+        for name, v, lo, hi in _metric_rows(point, boot_metrics, ci):
             rows.append((rid, name, float(v[i]), float(lo[i]), float(hi[i]), int(n_items[i])))
     return pd.DataFrame(rows, columns=["rater", "metric", "value", "ci_low", "ci_high", "n_items"])
