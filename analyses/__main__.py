@@ -9,6 +9,7 @@ listed as such in the report; the run goes on when one analysis fails and exits 
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import logging
@@ -16,12 +17,14 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 from analyses import ANALYSIS_NAMES
 from analyses.common import Analysis, execute, parser_for, settings_from_args
 from analyses.report import write_report
 from toolkit.dataset import load_dataset
 from toolkit.jsonl import DataError
+from toolkit.progress import progress_bar
 
 __all__ = ["main"]
 
@@ -38,14 +41,51 @@ def _warnings(written: dict) -> list[str]:
         return []
 
 
-def _names(spec: str | None) -> list[str]:
-    if not spec:
-        return []
+def _names(spec: str) -> list[str]:
+    """``--only`` / ``--skip``: comma-separated analysis names; an unknown one is a usage error (exit 2)."""
     names = [s.strip() for s in spec.split(",") if s.strip()]
     unknown = [n for n in names if n not in ANALYSIS_NAMES]
     if unknown:
-        raise SystemExit(f"error: unknown analysis {unknown}; choose from {', '.join(ANALYSIS_NAMES)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown analysis {', '.join(unknown)}; choose from {', '.join(ANALYSIS_NAMES)}"
+        )
     return names
+
+
+class _StepLog:
+    """The run's log on stderr: one line per analysis, under a progress bar when one is shown."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.prefix = ""
+
+    def line(self, text: str) -> None:
+        if self.bar.disable:
+            print(text, file=sys.stderr, flush=True)
+        else:
+            self.bar.write(text, file=sys.stderr)
+
+    def skip(self, text: str) -> None:
+        """An analysis that did not start (cannot be imported, records missing): its line, one step done."""
+        self.line(text)
+        self.bar.update()
+
+    def start(self, prefix: str, what: str) -> None:
+        self.prefix = prefix
+        if self.bar.disable:  # the plain log says what runs before it finishes (a sign of life in CI logs)
+            print(f"{prefix}  {what} ...", end="", file=sys.stderr, flush=True)
+        else:
+            self.bar.set_postfix_str(f"{prefix.split('] ', 1)[-1].strip()}: {what}")
+
+    def end(self, text: str) -> None:
+        if self.bar.disable:
+            print(f" {text}", file=sys.stderr, flush=True)
+        else:
+            self.bar.write(f"{self.prefix}  {text}", file=sys.stderr)
+            self.bar.update()
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,13 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.description = (
         "Regenerate every figure and table and write REPORT.md. Default input: the bundled SIMULATED sample."
     )
-    parser.add_argument("--only", default=None, help="comma-separated analyses to run (default: all)")
-    parser.add_argument("--skip", default=None, help="comma-separated analyses to leave out")
+    listed = ", ".join(ANALYSIS_NAMES)
+    parser.add_argument("--only", type=_names, default=[], metavar="NAMES",
+                        help=f"comma-separated analyses to run (default: all, in this order): {listed}")
+    parser.add_argument("--skip", type=_names, default=[], metavar="NAMES", help="comma-separated analyses to leave out")
     parser.add_argument("--no-report", action="store_true", help="do not write REPORT.md")
     args = parser.parse_args(argv)
     settings = settings_from_args(args)
-    names = _names(args.only) or list(ANALYSIS_NAMES)
-    names = [n for n in names if n not in set(_names(args.skip))]
+    names = [n for n in args.only or ANALYSIS_NAMES if n not in set(args.skip)]
 
     try:
         ds = load_dataset(settings.data)
@@ -75,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_all = time.perf_counter()
     width = max(len(n) for n in names) if names else 0
     logging.getLogger("toolkit.models").setLevel(logging.ERROR)  # convergence verdicts go to footers and JSON
+    # With a terminal (or --progress), a bar counts the analyses and names the running one, and each finished
+    # analysis is logged on its own line above it; without one, the plain log only (as in CI logs).
+    log = _StepLog(progress_bar(total=len(names), desc="analyses", unit="analysis", progress=settings.progress))
     for i, name in enumerate(names, 1):
         prefix = f"[{i:>{len(str(len(names)))}}/{len(names)}] {name:<{width}}"
         try:
@@ -82,36 +126,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError as exc:
             runs[name] = reasons[name] = f"failed: cannot import analyses.{name}: {exc}"
             failed = True
-            print(f"{prefix}  FAILED: {exc}", file=sys.stderr, flush=True)
+            log.skip(f"{prefix}  FAILED: {exc}")
             continue
         missing = [n for n in analysis.needs if not ds.has(n)]
         if missing:
             reason = "skipped: the dataset has no " + ", ".join(f"{m}.jsonl" for m in missing)
             runs[name] = reason
             reasons[name] = reason
-            print(f"{prefix}  {reason}", file=sys.stderr, flush=True)
+            log.skip(f"{prefix}  {reason}")
             continue
-        what = "fitting/loading models" if analysis.uses_model else "computing"
-        print(f"{prefix}  {what} ...", end="", file=sys.stderr, flush=True)
+        log.start(prefix, "fitting/loading models" if analysis.uses_model else "computing")
         t0 = time.perf_counter()
         try:
             written = execute(analysis, settings, ds)
         except (DataError, ValueError) as exc:  # the data cannot support this analysis: skip it, say why
             runs[name] = reasons[name] = f"skipped: {exc}"
-            print(f" skipped: {exc}", file=sys.stderr, flush=True)
+            log.end(f"skipped: {exc}")
             continue
         except Exception as exc:  # keep going; the traceback goes to stderr for the bug report
             runs[name] = reasons[name] = f"failed: {type(exc).__name__}: {exc}"
             failed = True
-            print(f" FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            log.end(f"FAILED: {type(exc).__name__}: {exc}")
             traceback.print_exc(file=sys.stderr)
             continue
         elapsed = time.perf_counter() - t0
         notes = _warnings(written)
         runs[name] = "ok" + "".join(f"; WARNING: {w}" for w in notes)
-        print(f" ok ({elapsed:.1f} s)", file=sys.stderr, flush=True)
+        log.end(f"ok ({elapsed:.1f} s)")
         for note in notes:
-            print(f"      warning: {note}", file=sys.stderr, flush=True)
+            log.line(f"      warning: {note}")
+    log.close()
     if not args.no_report:
         path = write_report(settings.out, ds, status=reasons, runs=runs)
         print(f"report: {path}", file=sys.stderr)

@@ -9,7 +9,12 @@ Analyses compute nothing themselves: ``compute`` calls toolkit functions and ret
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
+import importlib.metadata
+import json
+import os
+import shutil
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -19,16 +24,25 @@ from typing import Any
 import attrs
 import pandas as pd
 
-from toolkit.dataset import Dataset, load_dataset
+from toolkit.atomic import write_bytes
+from toolkit.cache import cache_dir
+from toolkit.dataset import Dataset, file_sha256, load_dataset
 from toolkit.jsonl import DataError
 from toolkit.outputs import provenance, write_csv, write_json, write_table
 from toolkit.plotting import SIMULATED_NOTE
 from toolkit.stages import SAMPLING_UNITS, STAGE_ITEMS, resampled_unit
 
-__all__ = ["DEFAULT_OUT", "DEFAULT_SEED", "RESAMPLE_CHOICES", "Settings", "Result", "Link", "Analysis", "parser_for", "settings_from_args", "resampling_record", "caption_for", "footer_text", "execute", "main_for", "fit_model", "model_record", "fit_warnings", "model_settings", "interval_level", "pct"]
+__all__ = ["BROKEN_PIPE_EXIT", "DEFAULT_OUT", "DEFAULT_SEED", "FORMATS", "SAMPLERS", "RESAMPLE_CHOICES", "Settings", "Result", "Link", "Analysis", "parser_for", "settings_from_args", "resampling_record", "caption_for", "footer_text", "execute", "main_for", "OUTPUTS_AREA", "OUTPUTS_KEPT", "output_key", "fit_model", "model_record", "fit_warnings", "model_settings", "interval_level", "pct"]
 
 DEFAULT_OUT = Path("paper_figures")
 DEFAULT_SEED = 20260606
+#: Exit status when the reader of stdout went away (128 + SIGPIPE), as ``recenter`` (:mod:`toolkit.cli`).
+BROKEN_PIPE_EXIT = 141
+#: ``--formats``: the figure formats matplotlib writes without extra packages.
+FORMATS = ("png", "pdf", "svg")
+#: ``--sampler``: the NUTS implementations of :func:`toolkit.models.fit` (its ``SAMPLERS``, kept here so that
+#: parsing the command line does not import the PyMC layer).
+SAMPLERS = ("pymc", "nutpie", "numpyro")
 #: ``--resample``: the sampling unit of each stage (users, user-prompt pairs, responses) or the items.
 RESAMPLE_CHOICES = ("unit", "item")
 #: Captions' words for the resampled columns.
@@ -48,6 +62,10 @@ class Settings:
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
+    #: NUTS implementation (:data:`toolkit.models.fitting.SAMPLERS`); ``nutpie``/``numpyro`` need their packages.
+    sampler: str = attrs.field(default="pymc", validator=attrs.validators.in_(SAMPLERS))
+    #: PyMC's progress bar during fits: ``None`` shows it when stderr is a terminal (not part of any cache key).
+    progress: bool | None = None
     n_boot: int = 1000
     #: What the bootstraps resample: ``"unit"`` (each stage's sampling unit, :data:`toolkit.stages.SAMPLING_UNITS`)
     #: or ``"item"`` (the items, as before: attributes, relevance items, rated cells; Fisher-z correlations).
@@ -69,10 +87,12 @@ class Settings:
 
     def fit_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`toolkit.models.fit`."""
-        return {"draws": self.draws, "tune": self.tune, "chains": self.chains, "seed": self.seed, "cache": self.cache}
+        progressbar = sys.stderr.isatty() if self.progress is None else self.progress
+        return {"draws": self.draws, "tune": self.tune, "chains": self.chains, "seed": self.seed, "cache": self.cache,
+                "sampler": self.sampler, "progressbar": bool(progressbar)}
 
     def model_settings(self) -> dict[str, Any]:
-        return {"draws": self.draws, "tune": self.tune, "chains": self.chains, "sampler": "pymc"}
+        return {"draws": self.draws, "tune": self.tune, "chains": self.chains, "sampler": self.sampler}
 
 
 @attrs.frozen
@@ -164,11 +184,19 @@ def parser_for(analysis: Analysis) -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None, help="dataset folder (default: the bundled simulated sample)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: paper_figures/)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed for bootstraps and samplers")
-    p.add_argument("--formats", default="png,pdf", help="comma-separated figure formats (default: png,pdf)")
-    p.add_argument("--no-cache", action="store_true", help="refit models instead of using cached posteriors")
+    p.add_argument("--formats", type=_formats, default="png,pdf",
+                   help=f"comma-separated figure formats among {', '.join(FORMATS)} (default: png,pdf; '' for none)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="recompute: refit models instead of using cached posteriors, redraw instead of copying the "
+                        "cached outputs of an unchanged model-free run")
     p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (model-based analyses)")
     p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (model-based analyses)")
-    p.add_argument("--chains", type=int, default=Settings().chains, help="chains (model-based analyses)")
+    p.add_argument("--chains", type=_positive, default=Settings().chains, help="chains (model-based analyses)")
+    p.add_argument("--sampler", choices=SAMPLERS, default="pymc",
+                   help="NUTS implementation (model-based analyses; nutpie/numpyro need their packages)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars on stderr: the sampler's, and one step per analysis in the all-in-one run "
+                        "(default: when stderr is a terminal)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for intervals")
     p.add_argument("--resample", choices=RESAMPLE_CHOICES, default="unit",
                    help="what bootstrap intervals resample: each stage's sampling unit (users, user-prompt pairs, "
@@ -176,14 +204,29 @@ def parser_for(analysis: Analysis) -> argparse.ArgumentParser:
     return p
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
-    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+def _formats(text: str) -> tuple[str, ...]:
+    """``--formats``: a usage error (exit 2) names the unknown formats."""
+    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
     if bad:
-        raise SystemExit(f"error: unknown figure format(s) {bad}; choose from png, pdf, svg")
+        raise argparse.ArgumentTypeError(f"unknown figure format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
+    return formats
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """The :class:`Settings` of parsed arguments (:func:`parser_for`)."""
+    formats = args.formats if isinstance(args.formats, tuple) else _formats(args.formats)
     return Settings(
         data=args.data, out=args.out, seed=args.seed, formats=formats, cache=not args.no_cache,
         draws=args.draws, tune=args.tune, chains=args.chains, n_boot=args.n_boot, resample=args.resample,
+        sampler=getattr(args, "sampler", "pymc"), progress=getattr(args, "progress", None),
     )
 
 
@@ -242,20 +285,145 @@ def execute(analysis: Analysis, settings: Settings, ds: Dataset | None = None) -
 
 
 def main_for(analysis: Analysis, argv: Sequence[str] | None = None) -> int:
-    """The ``main()`` of an analysis module: parse arguments, run, report; errors without tracebacks."""
+    """The ``main()`` of an analysis module: parse arguments, run, report; errors without tracebacks.
+
+    A run without a model whose inputs were seen before (same data files, settings, toolkit sources, library
+    versions and matplotlib rcParams: :func:`output_key`) copies its byte-identical outputs from the cache
+    (area ``outputs``) instead of computing and drawing again; ``--no-cache`` recomputes.
+    """
     args = parser_for(analysis).parse_args(argv)
     settings = settings_from_args(args)
     try:
-        written = execute(analysis, settings)
+        ds = load_dataset(settings.data)
+        key = output_key(analysis, settings, ds)
+        written = _cached_outputs(key, settings.out) if key else None
+        if written is None:
+            written = execute(analysis, settings, ds)
+            if key:
+                _store_outputs(key, written)
     except DataError as exc:
         print(f"analyses.{analysis.name}: error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:  # data the statistics or models cannot use (e.g. no human ratings at all)
         print(f"analyses.{analysis.name}: error: the data cannot support this analysis: {exc}", file=sys.stderr)
         return 2
-    for kind in sorted(written):
-        print(written[kind])
+    try:
+        for kind in sorted(written):
+            print(written[kind])
+        sys.stdout.flush()
+    except BrokenPipeError:  # `python -m analyses.figure3 | head -1`: end quietly, as toolkit.cli does
+        try:  # stdout -> /dev/null, so that the interpreter's exit flush cannot raise again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return BROKEN_PIPE_EXIT
     return 0
+
+
+#: Cache area of rendered outputs (:func:`output_key`).
+OUTPUTS_AREA = "outputs"
+#: Libraries whose version can change an output's numbers or pixels.
+_OUTPUT_LIBRARIES = ("numpy", "pandas", "scipy", "matplotlib", "pyarrow", "pillow", "fonttools")
+
+
+def output_key(analysis: Analysis, settings: Settings, ds: Dataset) -> str | None:
+    """The content key of an analysis' outputs, or ``None`` when they are not cached.
+
+    Everything the written files depend on enters it: the analysis and its settings (``--out`` and
+    ``--progress`` excepted), the dataset folder, manifest and the bytes of every record file the analysis
+    reads, the project code it runs (:func:`_source_fingerprint`), the versions of
+    Python and the numerical and drawing libraries, and matplotlib's rcParams. Model-based analyses are not
+    cached here (their fits are, in the posterior cache), nor runs with ``--no-cache``.
+    """
+    if analysis.uses_model or not settings.cache:
+        return None
+    import matplotlib  # rcParams (a user's matplotlibrc) change the pixels; the core import is cheap
+
+    fields = attrs.asdict(settings)
+    for volatile in ("out", "progress", "data"):
+        fields.pop(volatile)
+    parts = {
+        "analysis": analysis.name,
+        "settings": {k: str(v) for k, v in fields.items()},
+        "data": [str(ds.path.resolve()), ds.manifest_sha256,
+                 *(f"{n}:{file_sha256(ds.file(n))}" for n in sorted(analysis.needs) if ds.has(n))],
+        "sources": _source_fingerprint(),
+        "python": sys.version,
+        "libraries": [_version(lib) for lib in _OUTPUT_LIBRARIES],
+        "rc": repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())),
+    }
+    return f"{analysis.name}-{hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()}"
+
+
+def _version(dist: str) -> str:
+    try:
+        return f"{dist}=={importlib.metadata.version(dist)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{dist} absent"
+
+
+def _source_fingerprint() -> str:
+    """SHA-256 of the project code an analysis can run: every loaded module of ``schemas``, ``toolkit`` and
+    ``analyses``, and every ``.json`` file of theirs (not the bundled datasets).
+
+    The loaded modules are all of it: the house rules (``tests/test_architecture.py``) allow function-local
+    imports of project modules only for the PyMC layer, which the cached (model-free) analyses never run, so
+    a model-free analysis has imported every project module it executes by the time it is run. Editing any
+    other module (a model, the validator) therefore keeps the cached outputs.
+    """
+    root = Path(__file__).resolve().parents[1]
+    files = {Path(m.__file__).resolve() for m in list(sys.modules.values()) if getattr(m, "__file__", None)}
+    files |= {p for pkg in ("schemas", "toolkit", "analyses") for p in (root / pkg).rglob("*.json")}
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        try:
+            rel = path.relative_to(root)
+        except ValueError:
+            continue  # a library: its version is in the key
+        if rel.parts[0] in ("schemas", "toolkit", "analyses") and rel.parts[:2] != ("toolkit", "data"):
+            digest.update(f"{rel.as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+#: Cached output sets kept per analysis (the most recently written; older ones are removed when one is added).
+OUTPUTS_KEPT = 8
+
+
+def _entry(key: str) -> Path:
+    return cache_dir() / OUTPUTS_AREA / key
+
+
+def _cached_outputs(key: str, out: Path) -> dict[str, Path] | None:
+    """Copy the outputs stored under ``key`` into ``out``; ``None`` when absent or not intact (recompute)."""
+    entry = _entry(key)
+    try:
+        index = json.loads((entry / "index.json").read_text(encoding="utf-8"))
+        blobs = {kind: (item["name"], (entry / kind).read_bytes()) for kind, item in index.items()}
+        if any(hashlib.sha256(data).hexdigest() != index[kind]["sha256"] for kind, (_, data) in blobs.items()):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return {kind: write_bytes(Path(out) / name, data) for kind, (name, data) in blobs.items()}
+
+
+def _store_outputs(key: str, written: Mapping[str, Path]) -> None:
+    """Keep a copy of ``written`` under ``key`` (index last, so a half-stored entry is never served); drop the
+    analysis' entries beyond the :data:`OUTPUTS_KEPT` most recent."""
+    entry = _entry(key)
+    try:
+        index = {}
+        for kind, path in written.items():
+            data = Path(path).read_bytes()
+            write_bytes(entry / kind, data)
+            index[kind] = {"name": Path(path).name, "sha256": hashlib.sha256(data).hexdigest()}
+        write_bytes(entry / "index.json", json.dumps(index, sort_keys=True).encode())
+        analysis = key.split("-", 1)[0]
+        entries = sorted(entry.parent.glob(f"{analysis}-*/index.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[OUTPUTS_KEPT:]:
+            shutil.rmtree(old.parent, ignore_errors=True)
+    except OSError:
+        pass  # a read-only or full cache only costs speed next time
 
 
 # ------------------------------------------------------------------------------------------------------

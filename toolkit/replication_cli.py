@@ -17,6 +17,7 @@ from pathlib import Path
 
 import toolkit
 from toolkit.outputs import write_csv, write_json
+from toolkit.progress import add_progress_argument, show_progress
 from toolkit.replication import design_hash, get_study, list_studies, run_study
 from toolkit.vocabulary import DEFAULT_SEED
 
@@ -39,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("calibration"), help="output folder (default ./calibration)")
     parser.add_argument("--cache-dir", type=Path, help="replication cache root (default $RECENTER_CACHE_DIR)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_argument(parser)
     parser.add_argument(
         "--cached-only", action="store_true",
         help="run nothing: summarise the replications of these seeds already in the cache",
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     results = run_study(
         study, design, seeds, workers=args.workers, scheduler=args.scheduler, cache_dir=args.cache_dir,
-        progress=False if args.no_progress else None, cached_only=args.cached_only,
+        progress=show_progress(args.progress), cached_only=args.cached_only,
     )  # fmt: skip
     if results.empty:
         print(f"recenter calibrate: error: no cached replications of {study.name} for these seeds", file=sys.stderr)

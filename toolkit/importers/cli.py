@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from toolkit.progress import activity, add_progress_argument
+
 __all__ = ["FORMATS", "add_arguments", "run"]
 
 FORMATS = ("annotation-tool",)
@@ -59,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also exclude annotator NAME as a test account (admin/test/demo... always are); repeatable",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    add_progress_argument(p)
 
 
 def _usage(message: str) -> int:
@@ -84,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
             return _usage(f"--out {out} is a source folder; write the dataset elsewhere")
     start = time.perf_counter()
     try:
-        report = import_annotation_tool(
-            args.sources, out, annotator_aliases=aliases, test_accounts=args.test_account
-        )
+        with activity("importing annotation-tool files", progress=False if args.quiet else args.progress):
+            report = import_annotation_tool(
+                args.sources, out, annotator_aliases=aliases, test_accounts=args.test_account
+            )
     except ValueError as exc:
         return _usage(str(exc))
     elapsed = time.perf_counter() - start

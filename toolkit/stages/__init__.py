@@ -13,24 +13,32 @@ frames and compute nothing themselves.
   (``clusters=``: users in stage 1, user-prompt pairs in stage 2, responses in stage 3; ``None``: items).
 """
 
-from toolkit.stages.counts import study_counts
-from toolkit.stages.extraction import (
-    extraction_label_shares,
-    failure_mode_shares,
-    problematic_gap,
-    verifier_metrics,
-)
-from toolkit.stages.rating import (
-    human_cell_means,
-    human_rating_agreement,
-    judge_spearman,
-    mention_differences,
-    mention_rates,
-    rating_summary,
-    scorer_spearman,
-)
-from toolkit.stages.relevance import method_metrics, reference_positive_rate
-from toolkit.stages.units import FISHER_Z, NO_RESAMPLING, SAMPLING_UNITS, STAGE_ITEMS, resampled_unit
+import importlib
+from typing import Any
+
+#: Public name -> the stage module that defines it. Loaded on first use, so that an analysis reading only
+#: :mod:`~toolkit.stages.units` (e.g. Figure 3, through :mod:`analyses.common`) does not import every stage.
+_EXPORTS: dict[str, str] = {
+    "study_counts": "counts",
+    "extraction_label_shares": "extraction",
+    "failure_mode_shares": "extraction",
+    "problematic_gap": "extraction",
+    "verifier_metrics": "extraction",
+    "human_cell_means": "rating",
+    "human_rating_agreement": "rating",
+    "judge_spearman": "rating",
+    "mention_differences": "rating",
+    "mention_rates": "rating",
+    "rating_summary": "rating",
+    "scorer_spearman": "rating",
+    "method_metrics": "relevance",
+    "reference_positive_rate": "relevance",
+    "FISHER_Z": "units",
+    "NO_RESAMPLING": "units",
+    "SAMPLING_UNITS": "units",
+    "STAGE_ITEMS": "units",
+    "resampled_unit": "units",
+}
 
 __all__ = [
     "extraction_label_shares",
@@ -53,3 +61,15 @@ __all__ = [
     "FISHER_Z",
     "resampled_unit",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"toolkit.stages.{_EXPORTS[name]}"), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'toolkit.stages' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
