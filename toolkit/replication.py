@@ -124,6 +124,14 @@ STUDIES: dict[str, tuple[str, str]] = {
         for m in ("judge", "extraction", "rating", "correlation")
     },
     **{
+        f"sbc-{m}": (f"toolkit.studies.sbc:STUDIES[sbc-{m}]", f"simulation-based calibration of the {m} model variant")
+        for m in (
+            "judge-one-effect", "judge-class-sd", "judge-loadings", "judge-rater-sd", "judge-human-ref",
+            "rating-thresholds", "rating-llm-shared", "rating-pooled-mention", "rating-clustered", "rating-full",
+            "extraction-attribute", "extraction-annotator-gap",
+        )  # fmt: skip
+    },
+    **{
         f"coverage-{m}": (
             f"toolkit.studies.model_coverage:STUDY_{m.upper()}",
             f"coverage of the {m} model's 95% intervals on independent or misspecified simulated studies",
@@ -190,7 +198,10 @@ def get_study(name: str) -> Study:
         known = ", ".join(list_studies())
         raise KeyError(f"unknown study {name!r}; registered: {known}")
     module_name, _, attribute = STUDIES[name][0].partition(":")
+    attribute, _, key = attribute.partition("[")  # "STUDIES[sbc-x]": one entry of a module's study family
     study = getattr(importlib.import_module(module_name), attribute)
+    if key:
+        study = study.get(key.rstrip("]"))
     if not isinstance(study, Study) or study.name != name:
         raise TypeError(f"{STUDIES[name][0]} is not the Study {name!r}")
     return study

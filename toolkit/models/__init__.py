@@ -9,6 +9,13 @@ Models
 ``extraction``  :class:`~toolkit.models.extraction.ExtractionModel` - stage-1 accepted/uncertain/rejected
 ``rating``      stage-3 rating inflation (``toolkit/models/rating.py``)
 ``correlation`` noise-ceiling (disattenuated) correlation (``toolkit/models/correlation.py``)
+``rating-thresholds``, ``rating-llm-shared``, ``rating-pooled-mention``, ``rating-clustered``, ``rating-full``,
+``extraction-attribute``, ``extraction-annotator-gap``
+                the rating and extraction variants (:mod:`~toolkit.models.rating_variants`,
+                :mod:`~toolkit.models.extraction_variants`); :mod:`~toolkit.models.sensitivity` tabulates them
+``judge-one-effect``, ``judge-class-sd``, ``judge-loadings``, ``judge-rater-sd``, ``judge-human-ref``
+                the judge-model family (:mod:`toolkit.models.judge_variants`), compared by PSIS-LOO
+                (:func:`toolkit.models.judge_compare.compare_judge_structures`)
 
 Modules of the common machinery
 -------------------------------
@@ -17,6 +24,7 @@ Modules of the common machinery
 ``diagnostics``      the convergence bar (r-hat, ESS, divergences) and its verdict with the remedy
 ``summaries``        posterior draws to tidy tables (95% equal-tailed intervals, PPC rows)
 ``posterior_cache``  the on-disk cache of fits (keyed by data hash, model version, options and settings)
+``loo``              pointwise log-likelihoods, PSIS-LOO and model comparison (:func:`loo`, :func:`compare`)
 """
 
 from __future__ import annotations
@@ -30,6 +38,17 @@ MODEL_MODULES: dict[str, str] = {
     "extraction": "toolkit.models.extraction",
     "rating": "toolkit.models.rating",
     "correlation": "toolkit.models.correlation",
+    "judge-one-effect": "toolkit.models.judge_variants",
+    "judge-class-sd": "toolkit.models.judge_variants",
+    "judge-loadings": "toolkit.models.judge_variants",
+    "judge-rater-sd": "toolkit.models.judge_variants",
+    "judge-human-ref": "toolkit.models.judge_variants",
+    **dict.fromkeys(
+        ("rating-thresholds", "rating-llm-shared", "rating-pooled-mention", "rating-clustered", "rating-full"),
+        "toolkit.models.rating_variants",
+    ),
+    "extraction-attribute": "toolkit.models.extraction_variants",
+    "extraction-annotator-gap": "toolkit.models.extraction_variants",
 }
 
 _LAZY: dict[str, str] = {
@@ -53,11 +72,16 @@ _LAZY: dict[str, str] = {
     "CI_PROB": "toolkit.models.summaries",
     "cache_dir": "toolkit.cache",
     "clear_cache": "toolkit.models.posterior_cache",
+    "add_log_likelihood": "toolkit.models.loo",
+    "loo": "toolkit.models.loo",
+    "compare": "toolkit.models.loo",
     # models
     "JudgeModel": "toolkit.models.judge",
     "ExtractionModel": "toolkit.models.extraction",
     "RatingModel": "toolkit.models.rating",
     "CorrelationModel": "toolkit.models.correlation",
+    "JUDGE_FAMILY": "toolkit.models.judge_variants",
+    "compare_judge_structures": "toolkit.models.judge_compare",
 }
 
 __all__ = ["MODEL_MODULES", *_LAZY]

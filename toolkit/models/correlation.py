@@ -566,6 +566,7 @@ class CorrelationModel(Model):
     version: ClassVar[str] = "1"
     records: ClassVar[tuple[str, ...]] = ("raters", "response_ratings", "scores")
     default_target_accept: ClassVar[float] = 0.9
+    loglik_dim: ClassVar[str] = "submodel_unit"
 
     k: int | None = None
     ppc_draws: int = 200
@@ -590,6 +591,16 @@ class CorrelationModel(Model):
 
     def ppc(self, idata: xr.DataTree, data: ModelData, rng: np.random.Generator) -> pd.DataFrame:
         return ppc_correlation(idata, data, rng, n_draws=self.ppc_draws)
+
+    def pointwise_loglik(self, data: ModelData, posterior: xr.Dataset) -> xr.DataArray:
+        """The ``units`` potential's terms (one unit in one submodel, Q integrated out), dims ``("chain", "draw",
+        "submodel_unit")`` labelled ``submodel|unit``. See :mod:`toolkit.models.loo`."""
+        from toolkit.models.loo import evaluate_draws, pointwise_array, potential_terms
+
+        pm_model = self.build(data)
+        ll = evaluate_draws(pm_model, potential_terms(pm_model, "units").flatten(), posterior)
+        labels = [f"{b}|{u}" for b in data.coords["submodel"] for u in data.coords["unit"]]
+        return pointwise_array(ll, posterior, "submodel_unit", labels)
 
 
 __all__ = [

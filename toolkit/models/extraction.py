@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.models.interface import Model, ModelData, hash_arrays
-from toolkit.models.summaries import draws_of, expit, parameter_table, ppc_row, summarize_samples
+from toolkit.models.summaries import draws_of, expit, log_expit, parameter_table, ppc_row, summarize_samples
 from toolkit.vocabulary import HUMAN, SOURCE_ORDER, in_order
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,6 +95,7 @@ class ExtractionModel(Model):
     version: ClassVar[str] = "1"
     records: ClassVar[tuple[str, ...]] = ("raters", "users", "attributes", "extraction_judgments")
     default_target_accept: ClassVar[float] = 0.9
+    loglik_dim: ClassVar[str] = "judgment"
 
     kinds: tuple[str, ...] = attrs.field(default=(HUMAN,), converter=tuple)
     n_quad: int = 40
@@ -148,6 +149,19 @@ class ExtractionModel(Model):
 
     def diagnostic_vars(self, idata: Any) -> list[str]:
         return ["alpha", "gap", "sd_user", "sd_annotator", "v", "w"]
+
+    def pointwise_loglik(self, data: ModelData, posterior: Any) -> Any:
+        """log P(label) of every attribute x annotator judgment and draw (the terms of :meth:`build`'s
+        ``loglik``, written as stably); dims ``("chain", "draw", "judgment")``. See :mod:`toolkit.models.loo`."""
+        from toolkit.models.loo import pointwise_array
+
+        a, post = data.arrays, {"posterior": posterior}
+        alpha, gap, v, w = (draws_of(post, k) for k in ("alpha", "gap", "v", "w"))
+        eta = alpha[:, a["user_source"][a["cell_user"]]] + v[:, a["cell_user"]] + w[:, a["cell_annotator"]]
+        g = gap[:, None]
+        log_unc = eta + np.log(np.expm1(g)) - np.logaddexp(0.0, eta + g) - np.logaddexp(0.0, eta)
+        ll = np.stack([log_expit(-eta - g), log_unc, log_expit(eta)], axis=-1)  # (S, C, 3): rej, unc, acc
+        return pointwise_array(ll[:, a["judgment_cell"], a["judgment_label"]], posterior, "judgment")
 
     # ------------------------------------------------------------------------------------------------------
     def _gh(self) -> tuple[np.ndarray, np.ndarray]:

@@ -2,9 +2,10 @@
 
 Adding a model
 --------------
-Subclass :class:`Model` (an attrs class whose fields are the model's options), set ``name``, ``version``
-and ``records``, implement :meth:`~Model.prepare`, :meth:`~Model.build`, :meth:`~Model.summarize` and
-:meth:`~Model.ppc`, and put it in ``toolkit/models/<name>.py``: :func:`get_model` finds it by ``name``
+Subclass :class:`Model` (an attrs class whose fields are the model's options), set ``name``, ``version``,
+``records`` and ``loglik_dim``, implement :meth:`~Model.prepare`, :meth:`~Model.build`,
+:meth:`~Model.summarize`, :meth:`~Model.ppc` and :meth:`~Model.pointwise_loglik` (for PSIS-LOO, see
+:mod:`toolkit.models.loo`), and put it in ``toolkit/models/<name>.py``: :func:`get_model` finds it by ``name``
 (known module names are listed in ``toolkit.models.MODEL_MODULES``). Bump ``version`` whenever the model's
 math or its summaries change, so stale cache entries are not reused.
 
@@ -116,12 +117,15 @@ class Model:
         The record types the model reads; their file hashes make the cache's data hash.
     default_target_accept : float
         NUTS target acceptance used when :func:`~toolkit.models.fitting.fit` is not given one.
+    loglik_dim : str
+        The observation unit of :meth:`pointwise_loglik` (``"item"``, ``"rating"``, ...).
     """
 
     name: ClassVar[str] = ""
     version: ClassVar[str] = "0"
     records: ClassVar[tuple[str, ...]] = ()
     default_target_accept: ClassVar[float] = 0.9
+    loglik_dim: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -150,6 +154,15 @@ class Model:
         picks the misfits.
         """
         raise NotImplementedError
+
+    def pointwise_loglik(self, data: ModelData, posterior: xr.Dataset) -> xr.DataArray:
+        """Log-likelihood of every observation unit at every draw, dims ``("chain", "draw", loglik_dim)``.
+
+        Computed after sampling from the posterior draws (sampling and cache keys are unchanged); its sum over
+        the units is the model's log-likelihood term at each draw. :func:`toolkit.models.loo.add_log_likelihood`
+        stores it in the DataTree's ``log_likelihood`` group for :func:`arviz.loo`.
+        """
+        raise NotImplementedError(f"the {self.name} model has no pointwise log-likelihood")
 
     # -- optional hooks ------------------------------------------------------------------------------------
     def initvals(self, data: ModelData) -> dict[str, Any] | None:

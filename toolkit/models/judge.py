@@ -74,7 +74,9 @@ draw and averaged over draws.
 Outputs (``FitResult.summaries``)
 ---------------------------------
 See :mod:`toolkit.models.judge_posterior` (summaries, posterior predictive checks, Dawid-Skene cross-check);
-the data are prepared by :func:`toolkit.models.judge_data.prepare_labels`.
+the data are prepared by :func:`toolkit.models.judge_data.prepare_labels`. The pointwise log-likelihood (one
+term per item, for PSIS-LOO) is :meth:`JudgeModel.pointwise_loglik`; alternative dependence structures are
+the judge-model family of :mod:`toolkit.models.judge_variants`.
 
 References
 ----------
@@ -98,12 +100,14 @@ from toolkit.models.interface import Model, ModelData
 from toolkit.models.judge_data import prepare_labels
 from toolkit.models.judge_posterior import (
     cell_probabilities,
+    item_loglik,
     posterior_params,
     ppc_judge,
     quadrature,
     replicate_labels,
     summarize_judge,
 )
+from toolkit.models.loo import pointwise_array
 from toolkit.vocabulary import HUMAN, LLM
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -139,6 +143,7 @@ class JudgeModel(Model):
     version: ClassVar[str] = "2"
     records: ClassVar[tuple[str, ...]] = ("raters", "relevance_judgments")
     default_target_accept: ClassVar[float] = 0.9
+    loglik_dim: ClassVar[str] = "item"
 
     kinds: tuple[str, ...] = attrs.field(default=(HUMAN, LLM), converter=tuple)
     n_quad: int = 61
@@ -253,6 +258,11 @@ class JudgeModel(Model):
         ``n_draws`` posterior draws (default ``ppc_draws``); see
         :func:`~toolkit.models.judge_posterior.replicate_labels`."""
         return replicate_labels(idata, data, rng, n_draws or self.ppc_draws)
+
+    def pointwise_loglik(self, data: ModelData, posterior: Any) -> Any:
+        """log P(labels of item i | theta) per item and draw (true label and item effects integrated out,
+        :func:`~toolkit.models.judge_posterior.item_loglik`); dims ``("chain", "draw", "item")``."""
+        return pointwise_array(item_loglik({"posterior": posterior}, data, self.n_quad), posterior, "item")
 
     def summarize(self, idata: Any, data: ModelData) -> dict[str, pd.DataFrame]:
         """The summary tables of :func:`~toolkit.models.judge_posterior.summarize_judge`."""

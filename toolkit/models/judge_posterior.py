@@ -31,10 +31,15 @@ from toolkit.models.judge_data import ITEM
 from toolkit.models.summaries import draws_of, expit, log_expit, parameter_table, ppc_row, summarize_samples
 
 __all__ = [
+    "CLASSES",
     "cell_probabilities",
     "compare_dawid_skene",
     "compare_with_majority",
+    "effect_blocks",
+    "effect_scales",
+    "item_loglik",
     "kappa_table",
+    "marginal_rates",
     "pairwise_kappa",
     "posterior_params",
     "ppc_judge",
@@ -57,9 +62,20 @@ def quadrature(n: int, half_width: float = 8.0) -> tuple[np.ndarray, np.ndarray]
     return z, logw - np.logaddexp.reduce(logw)  # renormalise (the truncated tails are < 1e-15)
 
 
+#: Labels of the latent-class dimension (``z = 0``, ``z = 1``) of the judge-model family's ``effect_scale``.
+CLASSES = ["irrelevant", "relevant"]
+
+
 def posterior_params(idata: Any, max_draws: int | None = None) -> dict[str, np.ndarray]:
-    """Posterior draws of the parameters the numpy computations need (optionally thinned)."""
-    out = {v: draws_of(idata, v) for v in ("mu", "b", "logit_sens", "logit_spec", "sd_shared")}
+    """Posterior draws of the parameters the numpy computations need (optionally thinned).
+
+    ``effect_scale`` (the SD of each rater's item effect in each class, ``(S, R, 2)``) is included when the
+    posterior has it (the variants of :mod:`toolkit.models.judge_variants`); otherwise the item effect of
+    rater ``r`` has SD ``sd_shared[group(r)]`` in both classes (see :func:`effect_scales`).
+    """
+    names = ["mu", "b", "logit_sens", "logit_spec"]
+    names += [v for v in ("sd_shared", "effect_scale") if v in idata["posterior"]]
+    out = {v: draws_of(idata, v) for v in names}
     n = out["mu"].shape[0]
     if max_draws is not None and n > max_draws:
         keep = np.linspace(0, n - 1, max_draws).round().astype(int)
@@ -71,13 +87,69 @@ def cell_probabilities(idata: Any, data: ModelData, n_quad: int) -> np.ndarray:
     """Posterior draws ``(S, C)`` of P(z = 1 | labels, theta) for every cell (prompt x label patterns);
     items of a cell share it (``data.arrays["item_cell"]``)."""
     th = posterior_params(idata)
-    log_g = _pattern_loglik(th, data, n_quad)  # per group: (S, P_g, 2)
+    log_g = _pattern_loglik(th, data, n_quad)  # per effect block: (S, P_b, 2)
     a = data.arrays
     logit_pi = th["mu"][:, None] + th["b"][:, a["cell_prompt"]]
-    d = logit_pi  # log-odds of z = 1: prior log-odds + sum over groups of the log likelihood ratios
-    for gi, lg in enumerate(log_g):
-        d = d + (lg[:, :, 1] - lg[:, :, 0])[:, a["cell_pattern"][:, gi]]
+    d = logit_pi  # log-odds of z = 1: prior log-odds + sum over blocks of the log likelihood ratios
+    for (_, _, _, cell_col), lg in zip(effect_blocks(data), log_g, strict=True):
+        d = d + (lg[:, :, 1] - lg[:, :, 0])[:, cell_col]
     return expit(d)
+
+
+def item_loglik(idata: Any, data: ModelData, n_quad: int, chunk: int = 100) -> np.ndarray:
+    """Posterior draws ``(S, N)`` of each item's log-likelihood, log P(labels of item i | theta), with the
+    true label and the shared item effects integrated out (the terms whose sum is the model's ``loglik``).
+
+    Draws are processed ``chunk`` at a time (the quadrature array is draws x classes x nodes x patterns).
+    """
+    th = posterior_params(idata)
+    a = data.arrays
+    blocks = effect_blocks(data)
+    n = th["mu"].shape[0]
+    out = np.empty((n, a["cell_count"].shape[0]))
+    for lo in range(0, n, chunk):
+        part = {k: v[lo : lo + chunk] for k, v in th.items()}
+        logit_pi = part["mu"][:, None] + part["b"][:, a["cell_prompt"]]
+        ll = np.stack([log_expit(-logit_pi), log_expit(logit_pi)], axis=-1)  # (s, C, 2): log P(z)
+        for (_, _, _, cell_col), lg in zip(blocks, _pattern_loglik(part, data, n_quad), strict=True):
+            ll = ll + lg[:, cell_col, :]
+        out[lo : lo + chunk] = np.logaddexp(ll[..., 0], ll[..., 1])
+    return out[:, a["item_cell"]]
+
+
+def effect_blocks(data: ModelData) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """The raters that share one item effect, per block: ``(rater indices, pattern_yes, pattern_no,
+    pattern of each cell)``. Blocks are the rater groups unless the data define ``rater_block`` (with
+    ``block_yes_<b>``, ``block_no_<b>`` and ``cell_block_pattern``, e.g. one block of every rater)."""
+    a = data.arrays
+    if "rater_block" in a:
+        rb, yes, no, cells = a["rater_block"], "block_yes_{}", "block_no_{}", a["cell_block_pattern"]
+    else:
+        rb, yes, no, cells = a["rater_group"], "pattern_yes_{}", "pattern_no_{}", a["cell_pattern"]
+    return [
+        (np.flatnonzero(rb == b), a[yes.format(b)], a[no.format(b)], cells[:, b])
+        for b in range(int(rb.max()) + 1)
+    ]
+
+
+def marginal_rates(th: dict[str, np.ndarray], data: ModelData, n_quad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draws ``(S, R)`` of each rater's sensitivity and false-positive rate averaged over the item effect
+    (the accuracy against the true label a confusion matrix would show)."""
+    nodes, logw = quadrature(n_quad)
+    w = np.exp(logw)
+    scale = effect_scales(th, data)  # (S, R, 2)
+    sens_m = (expit(th["logit_sens"][..., None] + scale[..., 1, None] * nodes) * w).sum(-1)
+    fpr_m = (expit(-th["logit_spec"][..., None] + scale[..., 0, None] * nodes) * w).sum(-1)
+    return sens_m, fpr_m
+
+
+def effect_scales(th: dict[str, np.ndarray], data: ModelData) -> np.ndarray:
+    """Draws ``(S, R, 2)`` of the SD of rater r's item effect when the true label is 0 and 1: the posterior's
+    ``effect_scale`` if it has one, else ``sd_shared`` of the rater's group in both classes."""
+    if "effect_scale" in th:
+        return th["effect_scale"]
+    sd = th["sd_shared"][:, data.arrays["rater_group"]]
+    return np.stack([sd, sd], axis=-1)
 
 
 def replicate_labels(
@@ -95,9 +167,11 @@ def replicate_labels(
     s, (n, r) = th["mu"].shape[0], mask.shape
     pi = expit(th["mu"][:, None] + th["b"][:, a["item_prompt"]])
     z = rng.random((s, n)) < pi
-    u = rng.standard_normal((s, n, th["sd_shared"].shape[1])) * th["sd_shared"][:, None, :]
+    block = a.get("rater_block", a["rater_group"])
+    u = rng.standard_normal((s, n, int(block.max()) + 1))  # one standard effect per item and block
+    scale = effect_scales(th, data)  # (S, R, 2)
     eta = np.where(z[..., None], th["logit_sens"][:, None, :], -th["logit_spec"][:, None, :])
-    eta = eta + u[:, :, a["rater_group"]]
+    eta = eta + u[:, :, block] * np.where(z[..., None], scale[:, None, :, 1], scale[:, None, :, 0])
     y = (rng.random((s, n, r)) < expit(eta)).astype(np.int8)
     y[:, ~mask] = -1
     return y
@@ -122,12 +196,7 @@ def summarize_judge(idata: Any, data: ModelData, *, n_quad: int, ppc_draws: int)
     raters = list(data.coords["rater"])
     rgroup = [groups[g] for g in a["rater_group"]]
     th = posterior_params(idata)
-    nodes, logw = quadrature(n_quad)
-    w = np.exp(logw)
-    sd_r = th["sd_shared"][:, a["rater_group"]]  # (S, R)
-    u = sd_r[..., None] * nodes  # (S, R, K)
-    sens_m = (expit(th["logit_sens"][..., None] + u) * w).sum(-1)
-    fpr_m = (expit(-th["logit_spec"][..., None] + u) * w).sum(-1)
+    sens_m, fpr_m = marginal_rates(th, data, n_quad)
     prev = expit(th["mu"][:, None] + th["b"][:, a["item_prompt"]]).mean(1)  # (S,)
     yes = prev[:, None] * sens_m + (1 - prev[:, None]) * fpr_m
     per_rater = {
@@ -155,11 +224,9 @@ def summarize_judge(idata: Any, data: ModelData, *, n_quad: int, ppc_draws: int)
 
     # group level: population (hyper-parameter) and rater-average quantities, and LLM - human differences
     m_sens, m_spec = draws_of(idata, "m_sens"), draws_of(idata, "m_spec")
-    group_draws: dict[str, np.ndarray] = {
-        "sens_population": expit(m_sens),
-        "spec_population": expit(m_spec),
-        "sd_shared": th["sd_shared"],
-    }
+    group_draws: dict[str, np.ndarray] = {"sens_population": expit(m_sens), "spec_population": expit(m_spec)}
+    if th.get("sd_shared", np.empty(0)).shape[1:] == (len(groups),):  # one SD per group (not per class)
+        group_draws["sd_shared"] = th["sd_shared"]
     for q in ("sens", "spec", "sens_marginal", "spec_marginal", "yes_rate", "youden"):
         group_draws[q] = np.stack(
             [per_rater[q][:, a["rater_group"] == gi].mean(1) for gi in range(len(groups))], axis=1
@@ -297,16 +364,15 @@ def _share(hits: np.ndarray) -> Any:
 
 
 def _pattern_loglik(th: dict[str, np.ndarray], data: ModelData, n_quad: int) -> list[np.ndarray]:
-    """log P(group pattern | z) per group, for every draw: list of (S, P_g, 2)."""
+    """log P(block pattern | z) per effect block (:func:`effect_blocks`), for every draw: list of (S, P_b, 2)."""
     nodes, logw = quadrature(n_quad)
-    a = data.arrays
+    scale = np.moveaxis(effect_scales(th, data), 2, 1)  # (S, 2, R)
     out = []
-    for gi in range(len(data.coords["group"])):
-        idx = np.flatnonzero(a["rater_group"] == gi)
-        a_z = np.stack([-th["logit_spec"][:, idx], th["logit_sens"][:, idx]], axis=1)  # (S, 2, R_g)
-        eta = a_z[:, :, None, :] + th["sd_shared"][:, gi, None, None, None] * nodes[None, None, :, None]
-        y1 = a[f"pattern_yes_{gi}"].astype(float)
-        y0 = a[f"pattern_no_{gi}"].astype(float)
+    for idx, yes, no, _ in effect_blocks(data):
+        a_z = np.stack([-th["logit_spec"][:, idx], th["logit_sens"][:, idx]], axis=1)  # (S, 2, R_b)
+        eta = a_z[:, :, None, :] + scale[:, :, None, idx] * nodes[None, None, :, None]
+        y1 = yes.astype(float)
+        y0 = no.astype(float)
         ll = log_expit(eta) @ y1.T + log_expit(-eta) @ y0.T  # (S, 2, K, P), a BLAS matmul
         out.append(_logsumexp_last(np.moveaxis(ll, 3, 1) + logw))  # (S, P, 2)
     return out

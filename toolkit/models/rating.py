@@ -242,6 +242,7 @@ class RatingModel(Model):
     version: ClassVar[str] = "2"
     records: ClassVar[tuple[str, ...]] = ("raters", "responses", "response_ratings")
     default_target_accept: ClassVar[float] = 0.9
+    loglik_dim: ClassVar[str] = "rating"
 
     judge_noise: str = attrs.field(default="scale", validator=attrs.validators.in_(JUDGE_NOISE))
     ppc_draws: int = 200
@@ -258,6 +259,19 @@ class RatingModel(Model):
 
     def ppc(self, idata: xr.DataTree, data: ModelData, rng: np.random.Generator) -> pd.DataFrame:
         return ppc_rating(idata, data, rng, n_draws=self.ppc_draws)
+
+    def pointwise_loglik(self, data: ModelData, posterior: xr.Dataset) -> xr.DataArray:
+        """log P(y_n) of every rating and draw (the observed ``y``'s log-density, by PyMC), dims ``("chain",
+        "draw", "rating")``. With ``judge_noise="latent"`` it is conditional on each rating's latent noise
+        draw (PSIS-LOO then flags many units: prefer the ``"scale"`` variant for LOO)."""
+        import pymc as pm
+
+        from toolkit.models.loo import evaluate_draws, pointwise_array
+
+        pm_model = self.build(data)
+        y = pm_model["y"]  # its log-density at the observed ratings, as a graph of the free variables
+        ll = evaluate_draws(pm_model, pm.logp(y, pm_model.rvs_to_values[y]), posterior)
+        return pointwise_array(ll, posterior, "rating")
 
     def diagnostic_vars(self, idata: xr.DataTree) -> list[str]:
         """Every sampled variable and the reported deterministics (the per-rating noise ``z_judge_noise`` of

@@ -45,15 +45,21 @@ def _table_to_json(df: pd.DataFrame) -> dict[str, Any]:
     data = {}
     for col, name in zip(df.columns, cols, strict=True):
         values = df[col].to_numpy(dtype=object)
-        data[name] = [
-            None if (v is None or (isinstance(v, float) and np.isnan(v))) else _plain(v) for v in values
-        ]
+        data[name] = [None if _is_null(v) else _plain(v) for v in values]
     return {
         "columns": cols,
         "dtypes": [str(df[c].dtype) for c in df.columns],
         "index": [_plain(v) for v in df.index] if not isinstance(df.index, pd.RangeIndex) else None,
         "data": data,
     }
+
+
+def _is_null(value: Any) -> bool:
+    # None, NaN, pd.NA and NaT; arrays and other containers are values
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _plain(value: Any) -> Any:
@@ -66,11 +72,18 @@ def _plain(value: Any) -> Any:
 def _table_from_json(table: dict[str, Any]) -> pd.DataFrame:
     df = pd.DataFrame({c: table["data"][c] for c in table["columns"]}, columns=table["columns"])
     for col, dtype in zip(table["columns"], table["dtypes"], strict=True):
-        kind = np.dtype(dtype).kind if dtype not in ("object", "str", "string", "category") else "O"
-        if kind == "f":
-            df[col] = pd.to_numeric(df[col].astype(object).where(df[col].notna(), np.nan)).astype(dtype)
-        elif kind in "iub" and df[col].notna().all():
-            df[col] = df[col].astype(dtype)
+        try:
+            target = pd.api.types.pandas_dtype(dtype)  # numpy dtypes and pandas' own (boolean, Int64, str)
+        except TypeError:
+            continue
+        values = df[col]
+        if isinstance(target, np.dtype) and target.kind == "f":
+            df[col] = pd.to_numeric(values.astype(object).where(values.notna(), np.nan)).astype(target)
+        else:
+            try:
+                df[col] = values.astype(target)
+            except (TypeError, ValueError):  # e.g. a numpy int column that held a null: keep the objects
+                pass
     if table.get("index") is not None:
         df.index = table["index"]
     return df

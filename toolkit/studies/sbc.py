@@ -87,7 +87,6 @@ def draw_parameters(
     """
     import pymc as pm
     import xarray as xr
-
     from pymc.distributions.transforms import Ordered
 
     free, det = _free_and_deterministic(pm_model)
@@ -240,7 +239,13 @@ def summarize(results: pd.DataFrame, design: Mapping[str, Any]) -> pd.DataFrame:
 #: them unordered, which SBC itself exposed: the outer cutpoints' ranks piled up at the ends).
 STUDIES: dict[str, Study] = study_family(
     "sbc",
-    ("judge", "extraction", "rating", "correlation"),
+    (
+        "judge", "extraction", "rating", "correlation",
+        # the structural variants (issue 12): the same machinery, each on its own prior and generator
+        "judge-one-effect", "judge-class-sd", "judge-loadings", "judge-rater-sd", "judge-human-ref",
+        "rating-thresholds", "rating-llm-shared", "rating-pooled-mention", "rating-clustered", "rating-full",
+        "extraction-attribute", "extraction-annotator-gap",
+    ),  # fmt: skip
     run,
     DESIGN,
     summarize=summarize,

@@ -14,6 +14,8 @@ cannot simulate their data; the generators here draw the latent variables explic
 
 * judge: latent relevance ``z`` and the item x group effects ``u``
   (:func:`~toolkit.models.judge_posterior.replicate_labels`), then the label patterns and cells are rebuilt;
+  the judge-model family (:data:`JUDGE_VARIANT_ADAPTERS`) the same way, with each variant's drawn
+  ``effect_scale`` and effect blocks;
 * extraction: labels per judgment from the cell probabilities (:meth:`ExtractionModel.replicate`);
 * rating: ordinal ratings (:func:`~toolkit.models.rating_posterior.replicate_ratings`);
 * correlation: one latent quality ``Q`` per unit, the human ratings from the shared human parameters and
@@ -25,6 +27,7 @@ cannot simulate their data; the generators here draw the latent variables explic
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -37,7 +40,7 @@ from toolkit.dataset import Dataset, load_dataset
 from toolkit.models.interface import Model, ModelData, get_model
 from toolkit.simulate import SimulationConfig, simulate
 
-__all__ = ["ADAPTERS", "SBCAdapter", "design_data"]
+__all__ = ["ADAPTERS", "JUDGE_VARIANT_ADAPTERS", "VARIANT_MODULES", "SBCAdapter", "design_data"]
 
 
 @attrs.frozen
@@ -174,17 +177,82 @@ def _simulate_correlation(
     return ModelData(arrays=arrays, coords=data.coords, tables={})
 
 
+# ------------------------------------------------------------------------------------- structural variants
+def _simulate_rating_variant(
+    model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator
+) -> ModelData:
+    """Ratings of a rating-model variant (:mod:`toolkit.models.rating_variants`) from its own generator."""
+    ratings = model.replicate(_Draw(params), data, rng, 1)[0]  # type: ignore[attr-defined]
+    y = (ratings - 1).astype(data.arrays["y"].dtype)
+    return ModelData(arrays={**data.arrays, "y": y}, coords=data.coords, tables={})
+
+
+#: Modules defining the structural variants (imported before the registry is asked for them).
+VARIANT_MODULES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "rating-thresholds",
+            "rating-llm-shared",
+            "rating-pooled-mention",
+            "rating-clustered",
+            "rating-full",
+        ),
+        "toolkit.models.rating_variants",
+    ),
+    **dict.fromkeys(
+        ("extraction-attribute", "extraction-annotator-gap"), "toolkit.models.extraction_variants"
+    ),
+}
+
 #: SBC adapters by model name.
 ADAPTERS: dict[str, SBCAdapter] = {
     "judge": SBCAdapter(simulate=_simulate_judge),
     "extraction": SBCAdapter(simulate=_simulate_extraction),
     "rating": SBCAdapter(simulate=_simulate_rating),
     "correlation": SBCAdapter(simulate=_simulate_correlation, shared=("mu", "loading", "sigma", "h")),
+    # the variants' replicate() draws their own latent structure (extraction: per-judgment probabilities)
+    **{
+        name: SBCAdapter(
+            simulate=_simulate_rating_variant if name.startswith("rating") else _simulate_extraction
+        )
+        for name in VARIANT_MODULES
+    },
+}
+
+
+# --------------------------------------------------------------------------------------- judge-model family
+def _simulate_judge_variant(
+    model: Model, params: Mapping[str, np.ndarray], data: ModelData, rng: np.random.Generator
+) -> ModelData:
+    """The judge generator for the family of :mod:`toolkit.models.judge_variants`: labels from the drawn
+    ``effect_scale`` (per rater and class) and effect blocks; the one-block structure's block arrays are rebuilt
+    and the human-only reference's scored (not modelled) labels are carried over unchanged."""
+    from toolkit.models.judge_variants import one_block
+
+    new = _simulate_judge(model, params, data, rng)
+    if "rater_block" in data.arrays:
+        new = one_block(new)
+    if "scored_labels" in data.arrays:
+        arrays = {**new.arrays, "scored_labels": data.arrays["scored_labels"]}
+        coords = {**new.coords, "scored_rater": data.coords["scored_rater"]}
+        new = ModelData(arrays=arrays, coords=coords, tables=new.tables)
+    return new
+
+
+#: SBC adapters of the judge-model family (:mod:`toolkit.models.judge_variants`, registered in
+#: ``toolkit.models.MODEL_MODULES``); kept apart from :data:`ADAPTERS`.
+JUDGE_VARIANT_ADAPTERS: dict[str, SBCAdapter] = {
+    name: SBCAdapter(simulate=_simulate_judge_variant)
+    for name in ("judge-one-effect", "judge-class-sd", "judge-loadings", "judge-rater-sd", "judge-human-ref")
 }
 
 
 def adapter(name: str) -> tuple[SBCAdapter, Callable[..., Model]]:
     """The adapter of model ``name`` and a factory of the model (``factory(**options)``)."""
+    if name in JUDGE_VARIANT_ADAPTERS:
+        return JUDGE_VARIANT_ADAPTERS[name], lambda **options: get_model(name, **options)
     if name not in ADAPTERS:
         raise KeyError(f"no SBC adapter for model {name!r}; known: {sorted(ADAPTERS)}")
+    if name in VARIANT_MODULES:
+        importlib.import_module(VARIANT_MODULES[name])
     return ADAPTERS[name], lambda **options: get_model(name, **options)

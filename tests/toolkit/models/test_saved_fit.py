@@ -66,3 +66,23 @@ def test_changed_model_version_warns(extraction_small: Any, tmp_path: Path, monk
         warnings.simplefilter("error")
         monkeypatch.undo()
         load_fit(path)
+
+
+def test_summary_tables_keep_dtypes_and_exact_floats() -> None:
+    import json
+
+    from toolkit.models.saved_fit import _table_from_json, _table_to_json  # noqa: PLC2701 - the codec itself
+
+    df = pd.DataFrame(
+        {
+            "a": [1.5, np.nan],
+            "b": pd.array([True, None], dtype="boolean"),
+            "c": ["x", None],
+            "d": np.array([1, 2]),
+            "e": pd.array([1, None], dtype="Int64"),
+            "f": [True, False],
+            "g": [0.1 + 0.2, 1e-300],
+        }
+    )
+    back = _table_from_json(json.loads(json.dumps(_table_to_json(df))))
+    pd.testing.assert_frame_equal(back, df, check_exact=True)
