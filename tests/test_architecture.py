@@ -25,6 +25,8 @@ LAZY_OK = (
     "pymc", "pytensor", "arviz", "arviz_stats", "xarray", "matplotlib", "nutpie", "numpyro", "jax", "crowdkit", "pyarrow",
     "scipy.stats", "scipy.optimize", "scipy.special", "pingouin", "threadpoolctl",
     "dask", "distributed",  # the optional 'cluster' extra: only `run_study(scheduler=...)` loads it
+    "duckdb",  # the embedded engine for large Parquet studies (toolkit.engine): loaded when it runs
+    "arviz_plots",  # diagnostic plots of `recenter fit`
     "toolkit.plotting",  # the matplotlib wrapper: analyses load it only when they draw
     "toolkit.models",  # the PyMC/ArviZ layer: analyses without a model never load it
 )
