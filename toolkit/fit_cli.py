@@ -20,11 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from toolkit.dataset import load_dataset, sample_path
+from toolkit.vocabulary import DEFAULT_SEED
 
 __all__ = ["add_arguments", "rank_plot_vars", "run", "write_fit_outputs"]
 
@@ -178,12 +183,7 @@ def write_fit_outputs(result: Any, out: Path, *, data_path: str, simulated: bool
 
 def run(args: argparse.Namespace) -> int:
     """Fit, write the outputs, print where they are; 0 converged, 1 convergence bar missed."""
-    import sys
-    import warnings
-
-    from toolkit.dataset import load_dataset, sample_path
     from toolkit.models import ConvergenceWarning, fit, get_model
-    from toolkit.vocabulary import DEFAULT_SEED
 
     model = get_model(args.model, **_options(args.option))
     data_path = args.data or str(sample_path())
