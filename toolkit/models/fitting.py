@@ -223,16 +223,21 @@ def load_fit(path: str | os.PathLike) -> FitResult:
             RuntimeWarning,
             stacklevel=2,
         )
+    return _fit_result(
+        model, tree, diagnose(tree, model.diagnostic_vars(tree)), summaries, FitSettings(**meta["settings"]),
+        meta["data_hash"], wall_time=0.0, fit_wall_time=float(meta["fit_wall_time"]),
+    )  # fmt: skip
+
+
+def _fit_result(
+    model: Model, idata: Any, diagnostics: Diagnostics, summaries: dict[str, pd.DataFrame],
+    settings: FitSettings, data_hash: str, **rest: Any,
+) -> FitResult:  # fmt: skip
+    # the one construction of a FitResult: fresh fits, cache hits and saved fits cannot drift apart
     return FitResult(
-        model=model,
-        idata=tree,
-        diagnostics=diagnose(tree, model.diagnostic_vars(tree)),
-        summaries=summaries,
-        settings=FitSettings(**meta["settings"]),
-        data_hash=meta["data_hash"],
-        wall_time=0.0,
-        fit_wall_time=float(meta["fit_wall_time"]),
-    )
+        model=model, idata=idata, diagnostics=diagnostics, summaries=summaries, settings=settings,
+        data_hash=data_hash, **rest,
+    )  # fmt: skip
 
 
 def check_sampler(sampler: str) -> None:
@@ -543,20 +548,10 @@ def fit(
                     RuntimeWarning,
                     stacklevel=2,
                 )
-    result = FitResult(
-        model=model,
-        idata=idata,
-        diagnostics=diagnostics,
-        summaries=summaries,
-        settings=settings,
-        data_hash=data_hash,
-        wall_time=wall_time,
-        fit_wall_time=fit_wall_time,
-        from_cache=cached is not None,
-        cache_path=cache_path,
-        dataset=ds,
-        data=data,
-    )
+    result = _fit_result(
+        model, idata, diagnostics, summaries, settings, data_hash, wall_time=wall_time,
+        fit_wall_time=fit_wall_time, from_cache=cached is not None, cache_path=cache_path, dataset=ds, data=data,
+    )  # fmt: skip
     where = f"{model.name} model ({settings.sampler}, {settings.chains} chains x {settings.draws} draws)"
     report(diagnostics, where, strict=strict)
     return result
