@@ -88,7 +88,17 @@ def test_potential_terms_refuses_a_potential_that_is_not_a_sum() -> None:
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.parametrize("fixture", ["judge_small", "extraction_small", "rating_small", "correlation_small"])
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "judge_small",
+        "extraction_small",
+        # 15-25 s each (their log-likelihoods evaluate PyMC's expression per draw); the sum test above checks
+        # both models' pointwise terms in the default run
+        pytest.param("rating_small", marks=pytest.mark.slow),
+        pytest.param("correlation_small", marks=pytest.mark.slow),
+    ],
+)
 def test_arviz_loo_runs_on_every_fitted_model(fixture: str, request: pytest.FixtureRequest) -> None:
     import arviz as az
 
