@@ -147,6 +147,8 @@ ds = Dataset.from_frames(
     },
     OUT / "my-study",
     name="my-study",
+    provenance="simulated",  # made-up data: the manifest says so, and every output built on it too
+    origin="examples/your_study.py (a made-up study)",
     format="parquet",
     label_scale=(0, 2),
     rating_scale=(1, 7),

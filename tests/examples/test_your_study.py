@@ -23,6 +23,8 @@ def test_tutorial_runs_end_to_end(tmp_path: Path) -> None:
     assert (out / "my-study" / "relevance_judgments.parquet").is_file()
     assert (out / "judge_fit.nc").is_file() and (out / "raters.png").stat().st_size > 10_000
     assert "validated:" in done.stdout and "0 errors" in done.stdout
+    manifest = (out / "my-study" / "manifest.json").read_text(encoding="utf-8")
+    assert '"kind": "simulated"' in manifest  # made-up data never passes for real data
 
 
 def test_tutorial_is_a_percent_notebook() -> None:
